@@ -1,0 +1,20 @@
+"""Errors that carry a sentence a marketer or an operator can act on."""
+
+from __future__ import annotations
+
+
+class SettingsError(Exception):
+    """One or more settings are invalid; each problem is one sentence."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+class InputError(Exception):
+    """Input that cannot be accepted; `problems` lists every reason found, each one sentence."""
+
+    def __init__(self, problems: list[str], status_code: int = 400) -> None:
+        self.problems = problems
+        self.status_code = status_code
+        super().__init__("; ".join(problems))

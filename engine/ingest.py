@@ -1,0 +1,273 @@
+"""Saving members, orders and events: upsert on the shop's ids, each new fact recorded once as a member event.
+
+Every function takes one batch of validated records and returns one `Outcome` per record, in order. They
+never commit: the caller's transaction decides, so a batch is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from engine.models import Event, Member, MemberTag, Order, Tag
+from engine.records import EventRecord, MemberRecord, OrderRecord
+
+Status = Literal["inserted", "updated", "unchanged", "rejected"]
+MEMBER_FIELDS = ("name", "email", "phone", "birthday", "gender", "city", "timezone", "registered_at")
+ORDER_FIELDS = ("placed_at", "amount", "category", "channel", "coupon_code")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    key: str
+    status: Status
+    reason: str | None = None
+    conflict: bool = False  # the key exists with different content (HTTP 409), rather than a bad reference
+
+
+class RepeatGuard:
+    """Remembers each key's content and position the first time a file or request gives it.
+
+    A later repeat with the same content is harmless ("unchanged"); with other content it is rejected, since
+    we cannot know which of the two the shop meant.
+    """
+
+    def __init__(self, noun: str, where: str = "line") -> None:
+        self._noun = noun
+        self._where = where
+        self._first: dict[str, tuple[int, int]] = {}
+
+    def check(self, key: str, content_hash: int, position: int) -> Outcome | None:
+        first = self._first.setdefault(key, (content_hash, position))
+        if first == (content_hash, position):
+            return None
+        if first[0] == content_hash:
+            return Outcome(key, "unchanged")
+        return Outcome(
+            key, "rejected", f"{self._noun} {key} appeared before on {self._where} {first[1]} with different content"
+        )
+
+
+def save_members(
+    session: Session, records: Sequence[MemberRecord], *, source: str, added_by: str | None, now: datetime
+) -> list[Outcome]:
+    existing = {
+        member.external_id: member
+        for member in session.exec(select(Member).where(Member.external_id.in_([r.member_id for r in records])))  # type: ignore[attr-defined]
+    }
+    statuses: list[Status] = []
+    members: list[Member] = []
+    for record in records:
+        member = existing.get(record.member_id)
+        if member is None:
+            member = Member(external_id=record.member_id, created_at=now, updated_at=now)
+            _apply_member(member, record, now)
+            session.add(member)
+            existing[record.member_id] = member
+            statuses.append("inserted")
+        elif _apply_member(member, record, now):
+            member.updated_at = now
+            statuses.append("updated")
+        else:
+            statuses.append("unchanged")
+        members.append(member)
+    session.flush()
+
+    events: list[dict[str, Any]] = [
+        _event_row(
+            member.id, "signup", {"source": source}, member.registered_at or now, f"signup:{member.external_id}", now
+        )
+        for member, status in zip(members, statuses, strict=True)
+        if status == "inserted"
+    ]
+    tagged = _add_tags(session, members, records, source=source, added_by=added_by, now=now, events=events)
+    insert_new(session, Event.__table__, events, "idempotency_key")  # type: ignore[arg-type]
+    return [
+        Outcome(r.member_id, "updated" if status == "unchanged" and member.id in tagged else status)
+        for r, member, status in zip(records, members, statuses, strict=True)
+    ]
+
+
+def _apply_member(member: Member, record: MemberRecord, now: datetime) -> bool:
+    """Copy what the record gives onto the member; True if anything changed."""
+    changed = False
+    for field in MEMBER_FIELDS:
+        if field in record.model_fields_set and getattr(member, field) != (value := getattr(record, field)):
+            setattr(member, field, value)
+            changed = True
+    for consent, opted_out in (("email_consent", "email_opted_out_at"), ("sms_consent", "sms_opted_out_at")):
+        given = getattr(record, consent)
+        if given is True and getattr(member, opted_out) is not None:
+            setattr(member, opted_out, None)
+            changed = True
+        elif given is False and getattr(member, opted_out) is None:
+            setattr(member, opted_out, now)
+            changed = True
+    return changed
+
+
+def _add_tags(
+    session: Session,
+    members: list[Member],
+    records: Sequence[MemberRecord],
+    *,
+    source: str,
+    added_by: str | None,
+    now: datetime,
+    events: list[dict[str, Any]],
+) -> set[int]:
+    """Add the tags each record names (tags are only ever added here); returns the ids of members that got one."""
+    wanted = {name for record in records for name in record.tags}
+    if not wanted:
+        return set()
+    tag_ids = {tag.name: tag.id for tag in session.exec(select(Tag).where(Tag.name.in_(wanted)))}  # type: ignore[attr-defined]
+    for name in sorted(wanted - tag_ids.keys()):
+        tag = Tag(name=name, created_at=now)
+        session.add(tag)
+        session.flush()
+        tag_ids[name] = tag.id
+    member_ids = [m.id for m in members]
+    have = set(
+        session.execute(
+            select(MemberTag.member_id, MemberTag.tag_id).where(MemberTag.member_id.in_(member_ids))  # type: ignore[attr-defined]
+        ).tuples()
+    )
+    tagged: set[int] = set()
+    for member, record in zip(members, records, strict=True):
+        assert member.id is not None
+        for name in record.tags:
+            pair = (member.id, tag_ids[name])
+            if pair in have:
+                continue
+            have.add(pair)
+            tagged.add(member.id)
+            session.add(MemberTag(member_id=member.id, tag_id=pair[1], source=source, added_by=added_by, added_at=now))
+            key = f"tag_added:{member.external_id}:{name}:{now.isoformat()}"
+            events.append(_event_row(member.id, "tag_added", {"tag": name, "source": source}, now, key, now))
+    session.flush()
+    return tagged
+
+
+def save_orders(session: Session, records: Sequence[OrderRecord], *, now: datetime) -> list[Outcome]:
+    member_ids = _member_ids(session, {r.member_id for r in records})
+    stored = {
+        row.external_id: row
+        for row in session.execute(
+            select(Order.external_id, *(getattr(Order, f) for f in ORDER_FIELDS)).where(
+                Order.external_id.in_([r.order_id for r in records])  # type: ignore[attr-defined]
+            )
+        )
+    }
+    outcomes: list[Outcome] = []
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    for record in records:
+        member_id = member_ids.get(record.member_id)
+        if member_id is None:
+            outcomes.append(Outcome(record.order_id, "rejected", f"member {record.member_id} does not exist"))
+            continue
+        values = {"member_id": member_id, **{f: getattr(record, f) for f in ORDER_FIELDS}}
+        current = stored.get(record.order_id)
+        if current is None:
+            new_rows.append({"external_id": record.order_id, "created_at": now, **values})
+            outcomes.append(Outcome(record.order_id, "inserted"))
+        elif all(getattr(current, f) == values[f] for f in ORDER_FIELDS):
+            outcomes.append(Outcome(record.order_id, "unchanged"))
+        else:
+            changed_rows.append({"b_external_id": record.order_id, **values})
+            outcomes.append(Outcome(record.order_id, "updated"))
+    inserted = insert_new(session, Order.__table__, new_rows, "external_id")  # type: ignore[arg-type]
+    if changed_rows:
+        table: Table = Order.__table__  # type: ignore[assignment]
+        statement = update(table).where(table.c.external_id == bindparam("b_external_id"))
+        session.execute(statement, changed_rows, execution_options={"synchronize_session": False})
+    insert_new(
+        session,
+        Event.__table__,  # type: ignore[arg-type]
+        [_order_placed(row, now) for row in new_rows if row["external_id"] in inserted],
+        "idempotency_key",
+    )
+    # An order inserted meanwhile by a concurrent request was not written twice: it is already there.
+    return [Outcome(o.key, "unchanged") if o.status == "inserted" and o.key not in inserted else o for o in outcomes]
+
+
+def _order_placed(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    properties = {
+        "order_id": row["external_id"],
+        "amount": float(row["amount"]),
+        "category": row["category"],
+        "channel": row["channel"],
+        "coupon_code": row["coupon_code"],
+    }
+    return _event_row(
+        row["member_id"], "order_placed", properties, row["placed_at"], f"order_placed:{row['external_id']}", now
+    )
+
+
+def save_events(session: Session, records: Sequence[EventRecord], *, now: datetime) -> list[Outcome]:
+    member_ids = _member_ids(session, {r.member_id for r in records})
+    keys = [r.key() for r in records]
+    stored = {
+        row.idempotency_key: row
+        for row in session.execute(
+            select(Event.idempotency_key, Event.member_id, Event.type, Event.properties, Event.occurred_at).where(
+                Event.idempotency_key.in_(keys)  # type: ignore[attr-defined]
+            )
+        )
+    }
+    outcomes: list[Outcome] = []
+    new_rows: list[dict[str, Any]] = []
+    for record, key in zip(records, keys, strict=True):
+        member_id = member_ids.get(record.member_id)
+        if member_id is None:
+            outcomes.append(Outcome(key, "rejected", f"member {record.member_id} does not exist"))
+            continue
+        current = stored.get(key)
+        if current is None:
+            new_rows.append(_event_row(member_id, record.type, record.properties, record.occurred_at or now, key, now))
+            outcomes.append(Outcome(key, "inserted"))
+        elif (current.member_id, current.type, current.properties) == (member_id, record.type, record.properties) and (
+            record.occurred_at is None or record.occurred_at == current.occurred_at
+        ):
+            outcomes.append(Outcome(key, "unchanged"))
+        else:
+            reason = f"idempotency key {key} was already used for a different event"
+            outcomes.append(Outcome(key, "rejected", reason, conflict=True))
+    inserted = insert_new(session, Event.__table__, new_rows, "idempotency_key")  # type: ignore[arg-type]
+    return [Outcome(o.key, "unchanged") if o.status == "inserted" and o.key not in inserted else o for o in outcomes]
+
+
+def _member_ids(session: Session, external_ids: Iterable[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Member.external_id, Member.id).where(Member.external_id.in_(list(external_ids)))  # type: ignore[attr-defined]
+    )
+    return dict(rows.tuples())  # type: ignore[arg-type]
+
+
+def _event_row(
+    member_id: int | None, type_: str, properties: dict[str, Any], occurred_at: datetime, key: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "member_id": member_id,
+        "type": type_,
+        "properties": properties,
+        "occurred_at": occurred_at,
+        "idempotency_key": key,
+        "recorded_at": now,
+    }
+
+
+def insert_new(session: Session, table: Table, rows: list[dict[str, Any]], key: str) -> set[str]:
+    """Insert the rows whose `key` is not taken yet (concurrent writers included); return the keys inserted."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return set(session.execute(statement, rows).scalars())

@@ -1,0 +1,163 @@
+"""The one settings object, read from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.errors import SettingsError
+
+# Any three capital letters: ISO 4217 grows, and a shop knows its own currency.
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_HOST_PORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
+
+
+class Settings(BaseSettings):
+    """Everything memberflow reads from its environment. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Where the embedded defaults keep their data.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file under VAR_DIR.")
+
+    temporal_address: str = Field("", description="host:port of a Temporal frontend; empty starts the dev server.")
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "memberflow"
+    temporal_dev_port: int = Field(7233, description="gRPC port of the embedded dev server.")
+    temporal_ui_port: int = Field(8233, description="Web UI port of the embedded dev server.")
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_from: str = "memberflow <noreply@memberflow.local>"
+
+    shop_timezone: str = "Asia/Shanghai"
+    shop_currency: str = "CNY"
+
+    api_token: SecretStr = Field(SecretStr(""), description="Bearer token for /api; empty makes one under VAR_DIR.")
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+
+    demo_members: int = Field(5000, description="How many members `make up` generates into an empty database.")
+
+    @field_validator("shop_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        if not is_time_zone(value):
+            raise ValueError(f"'{value}' is not an IANA time zone name such as Asia/Shanghai")
+        return value
+
+    @field_validator("shop_currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if not _CURRENCY.match(value):
+            raise ValueError(f"'{value}' is not a three-letter ISO 4217 currency code such as CNY")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(f"'{value}' is neither a sqlite:/// nor a postgresql:// URL")
+        return value
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        if value and not _HOST_PORT.match(value):
+            raise ValueError(f"'{value}' is not host:port, e.g. temporal.internal:7233")
+        return value
+
+    @field_validator("temporal_dev_port", "temporal_ui_port", "web_port", "smtp_port")
+    @classmethod
+    def _tcp_port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError(f"{value} is not a TCP port between 1 and 65535")
+        return value
+
+    @field_validator("demo_members")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"{value} is negative")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if not self.database_url:
+            return f"sqlite:///{self.var_dir / 'memberflow.db'}"
+        if self.database_url.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            return "postgresql+psycopg://" + self.database_url.removeprefix("postgresql://")
+        return self.database_url
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return not self.temporal_address
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_dev_port}"
+
+    @property
+    def shop_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.shop_timezone)
+
+    def bearer_token(self) -> str:
+        """API_TOKEN, or for the embedded default a random token kept in VAR_DIR/api-token."""
+        if token := self.api_token.get_secret_value():
+            return token
+        path = self.var_dir / "api-token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
+
+
+def is_time_zone(name: str) -> bool:
+    if name not in _zone_names():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning every invalid one into one plain sentence."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError([_sentence(error) for error in exc.errors()]) from None
+
+
+def _sentence(error: object) -> str:
+    assert isinstance(error, dict)
+    name = "_".join(str(part) for part in error["loc"]).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"] in {"int_parsing", "literal_error", "bool_parsing"}:
+        return f"{name} is '{value}', but {message[0].lower()}{message[1:]}."
+    return f"{name} {message}."
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return load_settings()
