@@ -99,6 +99,7 @@ def import_csv(
         _save(batch, kind, report, path)
     if on_progress:
         on_progress(report.rows)
+    report.problems.sort(key=lambda problem: problem.line)
     return report
 
 

@@ -59,7 +59,7 @@ def save_members(
 ) -> list[Outcome]:
     existing = {
         member.external_id: member
-        for member in session.exec(select(Member).where(Member.external_id.in_([r.member_id for r in records])))  # type: ignore[attr-defined]
+        for member in session.scalars(select(Member).where(Member.external_id.in_([r.member_id for r in records])))  # type: ignore[attr-defined]
     }
     statuses: list[Status] = []
     members: list[Member] = []
@@ -126,18 +126,19 @@ def _add_tags(
     wanted = {name for record in records for name in record.tags}
     if not wanted:
         return set()
-    tag_ids = {tag.name: tag.id for tag in session.exec(select(Tag).where(Tag.name.in_(wanted)))}  # type: ignore[attr-defined]
+    tag_ids = {tag.name: tag.id for tag in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}  # type: ignore[attr-defined]
     for name in sorted(wanted - tag_ids.keys()):
         tag = Tag(name=name, created_at=now)
         session.add(tag)
         session.flush()
         tag_ids[name] = tag.id
     member_ids = [m.id for m in members]
-    have = set(
-        session.execute(
+    have: set[tuple[int, int]] = {
+        (member_id, tag_id)
+        for member_id, tag_id in session.execute(
             select(MemberTag.member_id, MemberTag.tag_id).where(MemberTag.member_id.in_(member_ids))  # type: ignore[attr-defined]
-        ).tuples()
-    )
+        )
+    }
     tagged: set[int] = set()
     for member, record in zip(members, records, strict=True):
         assert member.id is not None
@@ -247,7 +248,7 @@ def _member_ids(session: Session, external_ids: Iterable[str]) -> dict[str, int]
     rows = session.execute(
         select(Member.external_id, Member.id).where(Member.external_id.in_(list(external_ids)))  # type: ignore[attr-defined]
     )
-    return dict(rows.tuples())  # type: ignore[arg-type]
+    return {external_id: member_id for external_id, member_id in rows}
 
 
 def _event_row(

@@ -1,0 +1,212 @@
+"""The `memberflow` command: run the system, import CSV files, manage the database and demo data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine.errors import InputError, SettingsError
+from engine.settings import Settings, get_settings
+
+app = typer.Typer(help="memberflow: membership marketing automation (会员营销) on Temporal.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+import_app = typer.Typer(help="Import members or orders from CSV files (re-importing a file changes nothing).")
+db_app = typer.Typer(help="Database schema.")
+demo_app = typer.Typer(help="Demo data: a believable shop, generated from a seed.")
+app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+console = Console()
+errors = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as exc:
+        for problem in exc.problems:
+            errors.print(f"[red]setting:[/red] {problem}", highlight=False)
+        sys.exit(2)
+    except InputError as exc:
+        for problem in exc.problems:
+            errors.print(f"[red]error:[/red] {problem}", highlight=False)
+        sys.exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the tables to the newest schema."""
+    from engine.db import upgrade
+
+    upgrade(get_settings().sqlalchemy_url)
+    console.print("database is up to date")
+
+
+@import_app.command("members")
+def import_members(file: Annotated[Path, typer.Argument(help="CSV with member_id,name,email,phone,birthday,…")]) -> None:
+    """Import members: member_id,name,email,phone,birthday,gender,city,timezone,registered_at,tags (tags a|b)."""
+    _import(file, "members")
+
+
+@import_app.command("orders")
+def import_orders(file: Annotated[Path, typer.Argument(help="CSV with order_id,member_id,placed_at,amount,…")]) -> None:
+    """Import orders: order_id,member_id,placed_at,amount,category,channel,coupon_code (first four required)."""
+    _import(file, "orders")
+
+
+def _import(file: Path, kind: str) -> None:
+    from engine.db import upgrade
+    from engine.importer import count_rows, import_csv
+
+    assert kind in ("members", "orders")
+    upgrade(get_settings().sqlalchemy_url)
+    total = count_rows(file) if file.is_file() else 0
+    columns = (TextColumn(f"{file.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=False) as progress:
+        task = progress.add_task("import", total=total)
+        report = import_csv(file, kind, on_progress=lambda line: progress.update(task, completed=min(line, total)))  # type: ignore[arg-type]
+    for line in report.problem_lines():
+        errors.print(line, highlight=False, soft_wrap=True)
+    console.print(
+        f"{kind}: {report.inserted} inserted, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.rejected} rejected"
+    )
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@demo_app.command("load")
+def demo_load(
+    members: Annotated[int | None, typer.Option(help="How many members (default: DEMO_MEMBERS).")] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same shop.")] = 7,
+) -> None:
+    """Generate the demo shop and save it (safe to run again: it upserts)."""
+    from engine.db import upgrade
+    from engine.demo import load_demo
+
+    settings = get_settings()
+    upgrade(settings.sqlalchemy_url)
+    saved_members, saved_orders = load_demo(members or settings.demo_members, seed=seed, today=_shop_today(settings))
+    console.print(f"demo shop: {saved_members} members, {saved_orders} orders")
+
+
+@demo_app.command("csv")
+def demo_csv(
+    directory: Annotated[Path, typer.Argument(help="Where to write members.csv and orders.csv.")],
+    members: Annotated[int, typer.Option()] = 5000,
+    seed: Annotated[int, typer.Option()] = 7,
+    max_orders: Annotated[int | None, typer.Option(help="Stop after this many orders.")] = None,
+) -> None:
+    """Write the demo shop as the two CSV files the importer reads."""
+    from engine.demo import write_csv
+
+    paths = write_csv(directory, members=members, seed=seed, today=_shop_today(get_settings()), max_orders=max_orders)
+    console.print("wrote " + " and ".join(str(p) for p in paths))
+
+
+def _shop_today(settings: Settings) -> date:
+    from datetime import datetime
+
+    return datetime.now(settings.shop_zone).date()
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run a Temporal worker for memberflow's workflows (run several for more throughput)."""
+    import asyncio
+
+    from workflows.worker import run_worker
+
+    asyncio.run(run_worker(get_settings()))
+
+
+@app.command("web")
+def web() -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("web.app:create_app", factory=True, host=settings.web_host, port=settings.web_port, log_level="info")
+
+
+@app.command("up")
+def up() -> None:
+    """Start everything on the embedded defaults: Temporal dev server, worker and web app. Ctrl-C stops all."""
+    from connectors.temporal import start_dev_server, wait_for_port
+    from engine.db import upgrade
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    _load_demo_once(settings)
+
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        env = dict(os.environ)
+        if settings.embedded_temporal:
+            console.print(f"starting the Temporal dev server on 127.0.0.1:{settings.temporal_dev_port} …")
+            children.append(start_dev_server(settings))
+            env["TEMPORAL_ADDRESS"] = settings.temporal_target
+        me = [sys.executable, "-m", "engine.cli"]
+        children.append(subprocess.Popen([*me, "worker"], env=env))
+        children.append(subprocess.Popen([*me, "web"], env=env))
+        wait_for_port(settings.web_host, settings.web_port, timeout=60, process=children[-1])
+        console.print(f"[bold]memberflow is up[/bold]: http://{settings.web_host}:{settings.web_port}")
+        if settings.embedded_temporal:
+            console.print(f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}")
+        console.print(f"API token: {settings.bearer_token()}   (Ctrl-C stops everything)")
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                errors.print("[red]a memberflow process exited; stopping the others[/red]")
+                break
+            time.sleep(0.5)
+    finally:
+        _stop_all(children)
+    console.print("memberflow stopped")
+
+
+def _load_demo_once(settings: Settings) -> None:
+    from engine.db import session_scope
+    from engine.demo import load_demo
+    from engine.stats import shop_counts
+
+    with session_scope() as session:
+        empty = shop_counts(session).members == 0
+    if empty and settings.demo_members:
+        console.print(f"empty database: loading a demo shop of {settings.demo_members} members …")
+        saved_members, saved_orders = load_demo(settings.demo_members, today=_shop_today(settings))
+        console.print(f"demo shop: {saved_members} members, {saved_orders} orders")
+
+
+def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
+    """Web and worker first (they drain), the Temporal server last; anything stuck after 15 s is killed."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+if __name__ == "__main__":
+    main()

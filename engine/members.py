@@ -1,0 +1,109 @@
+"""Reading members for the API and the web pages: lists with search, and one member's profile."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from engine.models import Member, MemberTag, Order, Tag
+
+
+class MemberView(BaseModel):
+    member_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    birthday: date | None
+    gender: str | None
+    city: str | None
+    timezone: str | None
+    registered_at: datetime | None
+    accepts_email: bool
+    accepts_sms: bool
+    tags: list[str]
+
+
+class MemberProfile(MemberView):
+    orders: int
+    total_spent: Decimal
+    last_order_at: datetime | None
+
+
+class MemberPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    members: list[MemberView]
+
+
+def list_members(session: Session, *, search: str | None = None, limit: int = 50, offset: int = 0) -> MemberPage:
+    query = select(Member)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(
+            or_(
+                Member.external_id.like(pattern),  # type: ignore[attr-defined]
+                Member.name.like(pattern),  # type: ignore[union-attr]
+                Member.email.like(pattern),  # type: ignore[union-attr]
+                Member.phone.like(pattern),  # type: ignore[union-attr]
+                Member.city.like(pattern),  # type: ignore[union-attr]
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    members = list(session.scalars(query.order_by(Member.external_id).limit(limit).offset(offset)))
+    tags = _tags_of(session, [m.id for m in members if m.id is not None])
+    return MemberPage(
+        total=total, limit=limit, offset=offset, members=[_view(m, tags.get(m.id or 0, [])) for m in members]
+    )
+
+
+def member_profile(session: Session, member_id: str) -> MemberProfile | None:
+    member = session.scalar(select(Member).where(Member.external_id == member_id))
+    if member is None or member.id is None:
+        return None
+    orders, spent, last = session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.amount), 0), func.max(Order.placed_at)).where(  # type: ignore[arg-type]
+            Order.member_id == member.id
+        )
+    ).one()
+    view = _view(member, _tags_of(session, [member.id]).get(member.id, []))
+    return MemberProfile(
+        **view.model_dump(),
+        orders=orders,
+        total_spent=Decimal(spent).quantize(Decimal("0.01")),
+        last_order_at=last,
+    )
+
+
+def _tags_of(session: Session, member_ids: list[int]) -> dict[int, list[str]]:
+    rows = session.execute(
+        select(MemberTag.member_id, Tag.name)
+        .join(Tag, Tag.id == MemberTag.tag_id)  # type: ignore[arg-type]
+        .where(MemberTag.member_id.in_(member_ids))  # type: ignore[attr-defined]
+        .order_by(Tag.name)
+    )
+    tags: dict[int, list[str]] = {}
+    for member_id, name in rows:
+        tags.setdefault(member_id, []).append(name)
+    return tags
+
+
+def _view(member: Member, tags: list[str]) -> MemberView:
+    return MemberView(
+        member_id=member.external_id,
+        name=member.name,
+        email=member.email,
+        phone=member.phone,
+        birthday=member.birthday,
+        gender=member.gender,
+        city=member.city,
+        timezone=member.timezone,
+        registered_at=member.registered_at,
+        accepts_email=member.accepts_email,
+        accepts_sms=member.accepts_sms,
+        tags=tags,
+    )

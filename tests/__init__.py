@@ -1,0 +1,1 @@
+"""memberflow's tests: unit (no I/O), integration (real database, real servers)."""

@@ -1,0 +1,46 @@
+"""Test settings and the database fixture.
+
+The database is a real SQLite file by default, or the PostgreSQL server named by TEST_DATABASE_URL (the
+second lane of `make test`). Environment variables are set before any memberflow module reads settings.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_VAR = Path(tempfile.mkdtemp(prefix="memberflow-test-"))
+os.environ["VAR_DIR"] = str(_VAR)
+os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_VAR / 'test.db'}"
+os.environ["API_TOKEN"] = "test-token"
+os.environ["SHOP_TIMEZONE"] = "Asia/Shanghai"
+os.environ.pop("TEMPORAL_ADDRESS", None)
+
+from sqlalchemy import text  # noqa: E402
+
+from engine.db import get_engine, upgrade  # noqa: E402
+
+TABLES = ("events", "member_tags", "orders", "tags", "members")
+
+
+@pytest.fixture(scope="session")
+def migrated() -> None:
+    upgrade()
+
+
+@pytest.fixture
+def db(migrated: None) -> Iterator[None]:
+    """An empty, migrated database."""
+    with get_engine().begin() as connection:
+        for table in TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+    yield
+
+
+@pytest.fixture
+def var_dir() -> Path:
+    return _VAR

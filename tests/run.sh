@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: every test on SQLite, then the database tests again on a real PostgreSQL server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${VENV:-.venv}/bin
+
+"$BIN/ruff" check .
+"$BIN/ruff" format --check .
+"$BIN/mypy"
+
+echo "== lane 1: SQLite (all tests)"
+"$BIN/pytest" "$@"
+
+echo "== lane 2: PostgreSQL (database tests)"
+TEST_DATABASE_URL=$(bash tests/postgres.sh) "$BIN/pytest" -m database "$@"

@@ -1,0 +1,43 @@
+"""Assembles the Litestar app: controllers, templates, static files, OpenAPI and error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from engine.settings import get_settings
+from web.controllers import EventController, HealthController, MemberController, OrderController, PageController
+from web.errors import EXCEPTION_HANDLERS
+
+HERE = Path(__file__).parent
+
+
+def create_app() -> Litestar:
+    get_settings()  # invalid settings stop the app here, with their sentences, rather than at the first request
+    return Litestar(
+        route_handlers=[
+            PageController,
+            HealthController,
+            MemberController,
+            OrderController,
+            EventController,
+            create_static_files_router(path="/static", directories=[HERE / "static"]),
+        ],
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="memberflow",
+            version="0.1.0",
+            description="Members, orders and events in; journeys, segments and campaign results out.",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API_TOKEN")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,41 @@
+"""/api/members: add or update members (one or a batch), list and look them up."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from engine.db import session_scope
+from engine.intake import take_members
+from engine.members import MemberPage, MemberProfile, list_members, member_profile
+from web.auth import require_api_token
+from web.payloads import BatchResult, ItemResult, MemberPayload, respond
+
+
+class MemberController(Controller):
+    path = "/api/members"
+    guards = [require_api_token]  # noqa: RUF012
+    tags = ["members"]  # noqa: RUF012
+
+    @post(sync_to_thread=True, summary="Add or update members (upsert on member_id)")
+    def save(self, data: MemberPayload) -> Response[ItemResult | BatchResult]:
+        return respond(take_members(data.records(), added_by="api"), data.is_batch)
+
+    @get(sync_to_thread=True, summary="List members, optionally searching id, name, email, phone and city")
+    def index(
+        self,
+        q: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> MemberPage:
+        with session_scope() as session:
+            return list_members(session, search=q, limit=limit, offset=offset)
+
+    @get("/{member_id:str}", sync_to_thread=True, summary="One member with tags and order totals")
+    def show(self, member_id: str) -> MemberProfile:
+        with session_scope() as session:
+            profile = member_profile(session, member_id)
+        if profile is None:
+            raise NotFoundException(f"member {member_id} does not exist")
+        return profile

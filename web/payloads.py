@@ -1,0 +1,75 @@
+"""Request and response bodies of the ingest API: one record or a list of them, and what became of each."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated, Generic, Literal, TypeVar
+
+from litestar import Response
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from pydantic import BaseModel, Discriminator, RootModel, Tag
+
+from engine.ingest import Outcome
+from engine.records import EventRecord, MemberRecord, OrderRecord
+
+R = TypeVar("R", MemberRecord, OrderRecord, EventRecord)
+
+
+def _one_or_many(value: object) -> str:
+    return "many" if isinstance(value, list) else "one"
+
+
+class OneOrMany(RootModel[Annotated[Annotated[R, Tag("one")] | Annotated[list[R], Tag("many")], Discriminator(_one_or_many)]], Generic[R]):
+    def records(self) -> list[R]:
+        return self.root if isinstance(self.root, list) else [self.root]
+
+    @property
+    def is_batch(self) -> bool:
+        return isinstance(self.root, list)
+
+
+class MemberPayload(OneOrMany[MemberRecord]):
+    """One member, or a list of members."""
+
+
+class OrderPayload(OneOrMany[OrderRecord]):
+    """One order, or a list of orders."""
+
+
+class EventPayload(OneOrMany[EventRecord]):
+    """One event, or a list of events."""
+
+
+class ItemResult(BaseModel):
+    key: str
+    status: Literal["inserted", "updated", "unchanged", "rejected"]
+    reason: str | None = None
+
+
+class BatchResult(BaseModel):
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    results: list[ItemResult]
+
+
+def respond(outcomes: list[Outcome], batch: bool) -> Response[ItemResult | BatchResult]:
+    """A batch answers 200 with every item's fate; a single record answers like a REST resource would."""
+    items = [ItemResult(key=o.key, status=o.status, reason=o.reason) for o in outcomes]
+    if batch:
+        counted = Counter(o.status for o in outcomes)
+        return Response(
+            BatchResult(
+                inserted=counted["inserted"],
+                updated=counted["updated"],
+                unchanged=counted["unchanged"],
+                rejected=counted["rejected"],
+                results=items,
+            )
+        )
+    (outcome,) = outcomes
+    if outcome.status == "rejected":
+        status = HTTP_409_CONFLICT if outcome.conflict else HTTP_422_UNPROCESSABLE_ENTITY
+        return Response({"problems": [outcome.reason]}, status_code=status)  # type: ignore[arg-type]
+    return Response(items[0], status_code=HTTP_201_CREATED if outcome.status == "inserted" else HTTP_200_OK)

@@ -1,0 +1,1 @@
+"""Temporal code: workflows, their activities and the worker."""
