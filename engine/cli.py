@@ -18,7 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from engine.errors import InputError, SettingsError
 from engine.settings import Settings, get_settings
 
-app = typer.Typer(help="memberflow: membership marketing automation (会员营销) on Temporal.", no_args_is_help=True, pretty_exceptions_enable=False
+app = typer.Typer(
+    help="memberflow: membership marketing automation (会员营销) on Temporal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 import_app = typer.Typer(help="Import members or orders from CSV files (re-importing a file changes nothing).")
 db_app = typer.Typer(help="Database schema.")
@@ -53,7 +56,9 @@ def db_upgrade() -> None:
 
 
 @import_app.command("members")
-def import_members(file: Annotated[Path, typer.Argument(help="CSV with member_id,name,email,phone,birthday,…")]) -> None:
+def import_members(
+    file: Annotated[Path, typer.Argument(help="CSV with member_id,name,email,phone,birthday,…")],
+) -> None:
     """Import members: member_id,name,email,phone,birthday,gender,city,timezone,registered_at,tags (tags a|b)."""
     _import(file, "members")
 

@@ -20,7 +20,18 @@ from engine.settings import get_settings
 
 Kind = Literal["members", "orders"]
 COLUMNS: dict[Kind, tuple[str, ...]] = {
-    "members": ("member_id", "name", "email", "phone", "birthday", "gender", "city", "timezone", "registered_at", "tags"),
+    "members": (
+        "member_id",
+        "name",
+        "email",
+        "phone",
+        "birthday",
+        "gender",
+        "city",
+        "timezone",
+        "registered_at",
+        "tags",
+    ),
     "orders": ("order_id", "member_id", "placed_at", "amount", "category", "channel", "coupon_code"),
 }
 REQUIRED: dict[Kind, tuple[str, ...]] = {

@@ -70,6 +70,10 @@ def _text(value: object) -> object:
 
 
 Text = Annotated[str | None, BeforeValidator(_text)]
+Name = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text)]
+Email = Annotated[Annotated[str, Field(max_length=254)] | None, BeforeValidator(_text)]
+Phone = Annotated[Annotated[str, Field(max_length=32)] | None, BeforeValidator(_text)]
+Label = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_text)]  # city, category, coupon
 ExternalId = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=64)]
 
 
@@ -98,12 +102,12 @@ class MemberRecord(_Record):
     """A member as the shop knows it. Fields left out (or empty in a CSV cell) keep their stored value."""
 
     member_id: ExternalId
-    name: Annotated[Text, Field(max_length=200)] = None
-    email: Annotated[Text, Field(max_length=254)] = None
-    phone: Annotated[Text, Field(max_length=32)] = None
+    name: Name = None
+    email: Email = None
+    phone: Phone = None
     birthday: date | None = None
     gender: Text = None
-    city: Annotated[Text, Field(max_length=100)] = None
+    city: Label = None
     timezone: Text = None
     registered_at: datetime | None = None
     tags: list[str] = Field(default_factory=list, description="Tags to add; a CSV cell separates them with |.")
@@ -172,9 +176,9 @@ class OrderRecord(_Record):
     member_id: ExternalId
     placed_at: datetime
     amount: Decimal
-    category: Annotated[Text, Field(max_length=64)] = None
+    category: Label = None
     channel: Text = None
-    coupon_code: Annotated[Text, Field(max_length=64)] = None
+    coupon_code: Label = None
 
     @field_validator("placed_at", mode="before")
     @classmethod

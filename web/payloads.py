@@ -19,7 +19,10 @@ def _one_or_many(value: object) -> str:
     return "many" if isinstance(value, list) else "one"
 
 
-class OneOrMany(RootModel[Annotated[Annotated[R, Tag("one")] | Annotated[list[R], Tag("many")], Discriminator(_one_or_many)]], Generic[R]):
+class OneOrMany(
+    RootModel[Annotated[Annotated[R, Tag("one")] | Annotated[list[R], Tag("many")], Discriminator(_one_or_many)]],
+    Generic[R],
+):
     def records(self) -> list[R]:
         return self.root if isinstance(self.root, list) else [self.root]
 
@@ -66,7 +69,8 @@ def respond(outcomes: list[Outcome], batch: bool) -> Response[ItemResult | Batch
                 unchanged=counted["unchanged"],
                 rejected=counted["rejected"],
                 results=items,
-            )
+            ),
+            status_code=HTTP_200_OK,
         )
     (outcome,) = outcomes
     if outcome.status == "rejected":

@@ -26,6 +26,4 @@ def count_shop_data(_: HealthCheckInput) -> ShopCounts:
 class HealthCheck:
     @workflow.run
     async def run(self, request: HealthCheckInput) -> ShopCounts:
-        return await workflow.execute_activity(
-            count_shop_data, request, start_to_close_timeout=timedelta(seconds=10)
-        )
+        return await workflow.execute_activity(count_shop_data, request, start_to_close_timeout=timedelta(seconds=10))

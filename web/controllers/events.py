@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, post
+from litestar.params import JSONBody
 
 from engine.intake import take_events
 from web.auth import require_api_token
@@ -15,5 +16,5 @@ class EventController(Controller):
     tags = ["events"]  # noqa: RUF012
 
     @post(sync_to_thread=True, summary="Record member events; a repeated idempotency key is recorded once")
-    def save(self, data: EventPayload) -> Response[ItemResult | BatchResult]:
+    def save(self, data: JSONBody[EventPayload]) -> Response[ItemResult | BatchResult]:
         return respond(take_events(data.records()), data.is_batch)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from engine.db import session_scope
 from engine.intake import take_members
@@ -19,21 +21,21 @@ class MemberController(Controller):
     tags = ["members"]  # noqa: RUF012
 
     @post(sync_to_thread=True, summary="Add or update members (upsert on member_id)")
-    def save(self, data: MemberPayload) -> Response[ItemResult | BatchResult]:
+    def save(self, data: JSONBody[MemberPayload]) -> Response[ItemResult | BatchResult]:
         return respond(take_members(data.records(), added_by="api"), data.is_batch)
 
     @get(sync_to_thread=True, summary="List members, optionally searching id, name, email, phone and city")
     def index(
         self,
-        q: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        q: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> MemberPage:
         with session_scope() as session:
             return list_members(session, search=q, limit=limit, offset=offset)
 
     @get("/{member_id:str}", sync_to_thread=True, summary="One member with tags and order totals")
-    def show(self, member_id: str) -> MemberProfile:
+    def show(self, member_id: FromPath[str]) -> MemberProfile:
         with session_scope() as session:
             profile = member_profile(session, member_id)
         if profile is None:

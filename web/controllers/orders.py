@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, post
+from litestar.params import JSONBody
 
 from engine.intake import take_orders
 from web.auth import require_api_token
@@ -15,5 +16,5 @@ class OrderController(Controller):
     tags = ["orders"]  # noqa: RUF012
 
     @post(sync_to_thread=True, summary="Record orders; a new order also records an order_placed event")
-    def save(self, data: OrderPayload) -> Response[ItemResult | BatchResult]:
+    def save(self, data: JSONBody[OrderPayload]) -> Response[ItemResult | BatchResult]:
         return respond(take_orders(data.records()), data.is_batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from engine.db import session_scope
@@ -23,7 +24,7 @@ class PageController(Controller):
         return Template("home.html", context={"counts": counts, "settings": settings, "temporal_ui": temporal_ui})
 
     @get("/members", sync_to_thread=True)
-    def members(self, request: Request, q: str | None = None, offset: int = 0) -> Template:  # type: ignore[type-arg]
+    def members(self, request: Request, q: FromQuery[str | None] = None, offset: FromQuery[int] = 0) -> Template:  # type: ignore[type-arg]
         with session_scope() as session:
             page = list_members(session, search=q, limit=50, offset=max(offset, 0))
         name = "members_table.html" if request.headers.get("hx-request") else "members.html"

@@ -1,0 +1,93 @@
+"""`memberflow up` really starts the Temporal dev server, a worker and the web app, and Ctrl-C stops them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def ports() -> dict[str, int]:
+    return {"WEB_PORT": free_port(), "TEMPORAL_DEV_PORT": free_port(), "TEMPORAL_UI_PORT": free_port()}
+
+
+@pytest.fixture
+def memberflow_up(tmp_path: Path, ports: dict[str, int]) -> Iterator[subprocess.Popen[str]]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "API_TOKEN", "TEMPORAL_ADDRESS"}}
+    env.update({name: str(port) for name, port in ports.items()})
+    env.update({"VAR_DIR": str(tmp_path / "var"), "DEMO_MEMBERS": "300", "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen[str], timeout: float = 120) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    last: httpx.Response | None = None
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"memberflow up exited early with code {process.returncode}"
+        try:
+            last = httpx.get(f"{base}/api/health", timeout=10)
+            if last.status_code == 200:
+                return last
+        except httpx.TransportError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"not healthy after {timeout} s: {last.text if last else 'no answer'}")
+
+
+def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
+    memberflow_up: subprocess.Popen[str], ports: dict[str, int], tmp_path: Path
+) -> None:
+    base = f"http://127.0.0.1:{ports['WEB_PORT']}"
+
+    health = wait_until_healthy(base, memberflow_up)
+    token = (tmp_path / "var" / "api-token").read_text().strip()
+    members = httpx.get(f"{base}/api/members", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    home = httpx.get(base, timeout=10)
+    temporal_ui = httpx.get(f"http://127.0.0.1:{ports['TEMPORAL_UI_PORT']}", timeout=10)
+
+    assert health.json() == {"database": "ok", "temporal": "ok", "worker": "ok"}
+    assert members.status_code == 200
+    assert members.json()["total"] == 300
+    assert "memberflow" in home.text and 'id="members-count">300<' in home.text
+    assert temporal_ui.status_code == 200
+    assert (tmp_path / "var" / "temporal.db").exists()  # the dev server persists under VAR_DIR
+
+    memberflow_up.send_signal(signal.SIGINT)
+    output, _ = memberflow_up.communicate(timeout=60)
+
+    assert memberflow_up.returncode == 0, output
+    assert "memberflow stopped" in output
+    for port in ports.values():
+        assert not listening(port), f"port {port} still open after Ctrl-C"

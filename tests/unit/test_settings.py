@@ -1,0 +1,70 @@
+"""Settings: defaults for the embedded setup, and one clear sentence per invalid setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.errors import SettingsError
+from engine.settings import Settings, load_settings
+
+
+def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DATABASE_URL", "TEMPORAL_ADDRESS", "API_TOKEN", "SHOP_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.sqlalchemy_url == f"sqlite:///{tmp_path / 'memberflow.db'}"
+    assert settings.embedded_temporal
+    assert settings.temporal_target == "127.0.0.1:7233"
+    assert settings.shop_timezone == "Asia/Shanghai"
+    token = settings.bearer_token()
+    assert len(token) >= 24
+    assert settings.bearer_token() == token  # kept under VAR_DIR, the same on the next start
+    assert (tmp_path / "api-token").stat().st_mode & 0o777 == 0o600
+
+
+def test_postgres_urls_use_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://shop@db.internal/memberflow")
+
+    assert load_settings().sqlalchemy_url == "postgresql+psycopg://shop@db.internal/memberflow"
+
+
+def test_each_invalid_setting_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv("SHOP_CURRENCY", "yuan")
+    monkeypatch.setenv("WEB_PORT", "eighty")
+    monkeypatch.setenv("DATABASE_URL", "mysql://shop@db/memberflow")
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal.internal")
+    monkeypatch.setenv("SMTP_SECURITY", "ssl")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert sorted(raised.value.problems) == [
+        "DATABASE_URL 'mysql://shop@db/memberflow' is neither a sqlite:/// nor a postgresql:// URL.",
+        "SHOP_CURRENCY 'yuan' is not a three-letter ISO 4217 currency code such as CNY.",
+        "SHOP_TIMEZONE 'Mars/Olympus' is not an IANA time zone name such as Asia/Shanghai.",
+        "SMTP_SECURITY is 'ssl', but input should be 'none', 'starttls' or 'tls'.",
+        "TEMPORAL_ADDRESS 'temporal.internal' is not host:port, e.g. temporal.internal:7233.",
+        "WEB_PORT is 'eighty', but input should be a valid integer, unable to parse string as an integer.",
+    ]
+
+
+def test_memberflow_refuses_to_start_with_invalid_settings() -> None:
+    env = {**os.environ, "SHOP_TIMEZONE": "Mars/Olympus", "TEMPORAL_DEV_PORT": "70000"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "up"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert "setting: SHOP_TIMEZONE 'Mars/Olympus' is not an IANA time zone name" in result.stderr
+    assert "setting: TEMPORAL_DEV_PORT 70000 is not a TCP port between 1 and 65535." in result.stderr
+    assert "Traceback" not in result.stderr
