@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -71,7 +72,11 @@ def wait_for_port(host: str, port: int, *, timeout: float, process: subprocess.P
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode} before listening on {port}")
+            args = process.args
+            program = args if isinstance(args, str | bytes | os.PathLike) else args[0]
+            raise RuntimeError(
+                f"{os.fsdecode(program)} exited with code {process.returncode} before listening on {port}"
+            )
         try:
             with socket.create_connection((host, port), timeout=1):
                 return

@@ -151,6 +151,7 @@ def up() -> None:
     from engine.db import upgrade
 
     settings = get_settings()
+    _ports_must_be_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
     _load_demo_once(settings)
@@ -186,6 +187,22 @@ def up() -> None:
     finally:
         _stop_all(children)
     console.print("memberflow stopped")
+
+
+def _ports_must_be_free(settings: Settings) -> None:
+    """Refuse to start beside another server rather than silently talk to it."""
+    import socket
+
+    wanted = {"WEB_PORT": settings.web_port}
+    if settings.embedded_temporal:
+        wanted |= {"TEMPORAL_DEV_PORT": settings.temporal_dev_port, "TEMPORAL_UI_PORT": settings.temporal_ui_port}
+    problems = []
+    for name, port in wanted.items():
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                problems.append(f"port {port} ({name}) is already in use: stop what uses it or set {name}")
+    if problems:
+        raise InputError(problems)
 
 
 def _load_demo_once(settings: Settings) -> None:

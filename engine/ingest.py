@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from engine.models import Event, Member, MemberTag, Order, Tag
+from engine.models import Event, Member, MemberTag, Order, Tag, table_of
 from engine.records import EventRecord, MemberRecord, OrderRecord
 
 Status = Literal["inserted", "updated", "unchanged", "rejected"]
@@ -59,7 +59,7 @@ def save_members(
 ) -> list[Outcome]:
     existing = {
         member.external_id: member
-        for member in session.scalars(select(Member).where(Member.external_id.in_([r.member_id for r in records])))  # type: ignore[attr-defined]
+        for member in session.scalars(select(Member).where(col(Member.external_id).in_([r.member_id for r in records])))
     }
     statuses: list[Status] = []
     members: list[Member] = []
@@ -87,7 +87,7 @@ def save_members(
         if status == "inserted"
     ]
     tagged = _add_tags(session, members, records, source=source, added_by=added_by, now=now, events=events)
-    insert_new(session, Event.__table__, events, "idempotency_key")  # type: ignore[arg-type]
+    insert_new(session, table_of(Event), events, "idempotency_key")
     return [
         Outcome(r.member_id, "updated" if status == "unchanged" and member.id in tagged else status)
         for r, member, status in zip(records, members, statuses, strict=True)
@@ -126,7 +126,7 @@ def _add_tags(
     wanted = {name for record in records for name in record.tags}
     if not wanted:
         return set()
-    tag_ids = {tag.name: tag.id for tag in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}  # type: ignore[attr-defined]
+    tag_ids = {tag.name: tag.id for tag in session.scalars(select(Tag).where(col(Tag.name).in_(wanted)))}
     for name in sorted(wanted - tag_ids.keys()):
         tag = Tag(name=name, created_at=now)
         session.add(tag)
@@ -136,14 +136,16 @@ def _add_tags(
     have: set[tuple[int, int]] = {
         (member_id, tag_id)
         for member_id, tag_id in session.execute(
-            select(MemberTag.member_id, MemberTag.tag_id).where(MemberTag.member_id.in_(member_ids))  # type: ignore[attr-defined]
+            select(col(MemberTag.member_id), col(MemberTag.tag_id)).where(col(MemberTag.member_id).in_(member_ids))
         )
     }
     tagged: set[int] = set()
     for member, record in zip(members, records, strict=True):
         assert member.id is not None
         for name in record.tags:
-            pair = (member.id, tag_ids[name])
+            tag_id = tag_ids[name]
+            assert tag_id is not None
+            pair = (member.id, tag_id)
             if pair in have:
                 continue
             have.add(pair)
@@ -160,8 +162,8 @@ def save_orders(session: Session, records: Sequence[OrderRecord], *, now: dateti
     stored = {
         row.external_id: row
         for row in session.execute(
-            select(Order.external_id, *(getattr(Order, f) for f in ORDER_FIELDS)).where(
-                Order.external_id.in_([r.order_id for r in records])  # type: ignore[attr-defined]
+            select(col(Order.external_id), *(getattr(Order, f) for f in ORDER_FIELDS)).where(
+                col(Order.external_id).in_([r.order_id for r in records])
             )
         )
     }
@@ -183,14 +185,14 @@ def save_orders(session: Session, records: Sequence[OrderRecord], *, now: dateti
         else:
             changed_rows.append({"b_external_id": record.order_id, **values})
             outcomes.append(Outcome(record.order_id, "updated"))
-    inserted = insert_new(session, Order.__table__, new_rows, "external_id")  # type: ignore[arg-type]
+    inserted = insert_new(session, table_of(Order), new_rows, "external_id")
     if changed_rows:
-        table: Table = Order.__table__  # type: ignore[assignment]
+        table = table_of(Order)
         statement = update(table).where(table.c.external_id == bindparam("b_external_id"))
         session.execute(statement, changed_rows, execution_options={"synchronize_session": False})
     insert_new(
         session,
-        Event.__table__,  # type: ignore[arg-type]
+        table_of(Event),
         [_order_placed(row, now) for row in new_rows if row["external_id"] in inserted],
         "idempotency_key",
     )
@@ -217,9 +219,13 @@ def save_events(session: Session, records: Sequence[EventRecord], *, now: dateti
     stored = {
         row.idempotency_key: row
         for row in session.execute(
-            select(Event.idempotency_key, Event.member_id, Event.type, Event.properties, Event.occurred_at).where(
-                Event.idempotency_key.in_(keys)  # type: ignore[attr-defined]
-            )
+            select(
+                col(Event.idempotency_key),
+                col(Event.member_id),
+                col(Event.type),
+                col(Event.properties),
+                col(Event.occurred_at),
+            ).where(col(Event.idempotency_key).in_(keys))
         )
     }
     outcomes: list[Outcome] = []
@@ -240,13 +246,13 @@ def save_events(session: Session, records: Sequence[EventRecord], *, now: dateti
         else:
             reason = f"idempotency key {key} was already used for a different event"
             outcomes.append(Outcome(key, "rejected", reason, conflict=True))
-    inserted = insert_new(session, Event.__table__, new_rows, "idempotency_key")  # type: ignore[arg-type]
+    inserted = insert_new(session, table_of(Event), new_rows, "idempotency_key")
     return [Outcome(o.key, "unchanged") if o.status == "inserted" and o.key not in inserted else o for o in outcomes]
 
 
 def _member_ids(session: Session, external_ids: Iterable[str]) -> dict[str, int]:
     rows = session.execute(
-        select(Member.external_id, Member.id).where(Member.external_id.in_(list(external_ids)))  # type: ignore[attr-defined]
+        select(col(Member.external_id), col(Member.id)).where(col(Member.external_id).in_(list(external_ids)))
     )
     return {external_id: member_id for external_id, member_id in rows}
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.models import Member, MemberTag, Order, Tag
 
@@ -46,15 +46,15 @@ def list_members(session: Session, *, search: str | None = None, limit: int = 50
         pattern = f"%{search.strip()}%"
         query = query.where(
             or_(
-                Member.external_id.like(pattern),  # type: ignore[attr-defined]
-                Member.name.like(pattern),  # type: ignore[union-attr]
-                Member.email.like(pattern),  # type: ignore[union-attr]
-                Member.phone.like(pattern),  # type: ignore[union-attr]
-                Member.city.like(pattern),  # type: ignore[union-attr]
+                col(Member.external_id).like(pattern),
+                col(Member.name).like(pattern),
+                col(Member.email).like(pattern),
+                col(Member.phone).like(pattern),
+                col(Member.city).like(pattern),
             )
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    members = list(session.scalars(query.order_by(Member.external_id).limit(limit).offset(offset)))
+    members = list(session.scalars(query.order_by(col(Member.external_id)).limit(limit).offset(offset)))
     tags = _tags_of(session, [m.id for m in members if m.id is not None])
     return MemberPage(
         total=total, limit=limit, offset=offset, members=[_view(m, tags.get(m.id or 0, [])) for m in members]
@@ -62,13 +62,13 @@ def list_members(session: Session, *, search: str | None = None, limit: int = 50
 
 
 def member_profile(session: Session, member_id: str) -> MemberProfile | None:
-    member = session.scalar(select(Member).where(Member.external_id == member_id))
+    member = session.scalar(select(Member).where(col(Member.external_id) == member_id))
     if member is None or member.id is None:
         return None
     orders, spent, last = session.execute(
-        select(func.count(Order.id), func.coalesce(func.sum(Order.amount), 0), func.max(Order.placed_at)).where(  # type: ignore[arg-type]
-            Order.member_id == member.id
-        )
+        select(
+            func.count(col(Order.id)), func.coalesce(func.sum(col(Order.amount)), 0), func.max(col(Order.placed_at))
+        ).where(col(Order.member_id) == member.id)
     ).one()
     view = _view(member, _tags_of(session, [member.id]).get(member.id, []))
     return MemberProfile(
@@ -81,10 +81,10 @@ def member_profile(session: Session, member_id: str) -> MemberProfile | None:
 
 def _tags_of(session: Session, member_ids: list[int]) -> dict[int, list[str]]:
     rows = session.execute(
-        select(MemberTag.member_id, Tag.name)
-        .join(Tag, Tag.id == MemberTag.tag_id)  # type: ignore[arg-type]
-        .where(MemberTag.member_id.in_(member_ids))  # type: ignore[attr-defined]
-        .order_by(Tag.name)
+        select(col(MemberTag.member_id), col(Tag.name))
+        .join(Tag, col(Tag.id) == col(MemberTag.tag_id))
+        .where(col(MemberTag.member_id).in_(member_ids))
+        .order_by(col(Tag.name))
     )
     tags: dict[int, list[str]] = {}
     for member_id, name in rows:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.models import Event, Member, Order, Tag
 
@@ -20,11 +20,13 @@ class ShopCounts(BaseModel):
 
 
 def shop_counts(session: Session) -> ShopCounts:
-    orders, revenue = session.execute(select(func.count(Order.id), func.coalesce(func.sum(Order.amount), 0))).one()  # type: ignore[arg-type]
+    orders, revenue = session.execute(
+        select(func.count(col(Order.id)), func.coalesce(func.sum(col(Order.amount)), 0))
+    ).one()
     return ShopCounts(
-        members=session.scalar(select(func.count(Member.id))) or 0,  # type: ignore[arg-type]
+        members=session.scalar(select(func.count(col(Member.id)))) or 0,
         orders=orders,
         revenue=Decimal(revenue).quantize(Decimal("0.01")),
-        tags=session.scalar(select(func.count(Tag.id))) or 0,  # type: ignore[arg-type]
-        events=session.scalar(select(func.count(Event.id))) or 0,  # type: ignore[arg-type]
+        tags=session.scalar(select(func.count(col(Tag.id)))) or 0,
+        events=session.scalar(select(func.count(col(Event.id)))) or 0,
     )
