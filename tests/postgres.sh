@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure a PostgreSQL server for the test lane runs on 127.0.0.1:$PGPORT and prints its URL.
+# `tests/postgres.sh` makes sure a PostgreSQL server for the test lane runs on 127.0.0.1:$PGPORT, with a fresh
+# memberflow_test database, and prints its URL; `tests/postgres.sh stop` stops it.
 # Installs Debian's postgresql when it is missing (CI runs as root); the cluster lives under var/pgtest.
 set -euo pipefail
 PGPORT=${PGPORT:-55432}
@@ -19,6 +20,14 @@ if [ -z "$(pg_bin)" ]; then
   apt-get install -y -qq postgresql >&2
 fi
 BIN=$(pg_bin)
+
+if [ "${1:-}" = stop ]; then
+  if [ -f "$DATA/postmaster.pid" ]; then
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null
+    else "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; fi
+  fi
+  exit 0
+fi
 
 # PostgreSQL refuses to run as root: the cluster belongs to the postgres user when we are root.
 as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

@@ -12,4 +12,5 @@ echo "== lane 1: SQLite (all tests)"
 "$BIN/pytest" "$@"
 
 echo "== lane 2: PostgreSQL (database tests)"
+trap 'bash tests/postgres.sh stop' EXIT
 TEST_DATABASE_URL=$(bash tests/postgres.sh) "$BIN/pytest" -m database "$@"
