@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 from engine.settings import get_settings
 from web.controllers import EventController, HealthController, MemberController, OrderController, PageController
 from web.errors import EXCEPTION_HANDLERS
+from web.payloads import OneOrManySchema
 
 HERE = Path(__file__).parent
 
@@ -39,5 +40,6 @@ def create_app() -> Litestar:
             ),
             security=[{"bearer": []}],
         ),
+        plugins=[OneOrManySchema()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
     )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, Literal, TypeVar
 
 from litestar import Response
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.plugins import OpenAPISchemaPlugin
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.typing import FieldDefinition
 from pydantic import BaseModel, Discriminator, RootModel, Tag
 
 from engine.ingest import Outcome
 from engine.records import EventRecord, MemberRecord, OrderRecord
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator  # the type plugins receive; not exported
 
 R = TypeVar("R", MemberRecord, OrderRecord, EventRecord)
 
@@ -34,13 +40,32 @@ class OneOrMany(
 class MemberPayload(OneOrMany[MemberRecord]):
     """One member, or a list of members."""
 
+    record: ClassVar[type[BaseModel]] = MemberRecord
+
 
 class OrderPayload(OneOrMany[OrderRecord]):
     """One order, or a list of orders."""
 
+    record: ClassVar[type[BaseModel]] = OrderRecord
+
 
 class EventPayload(OneOrMany[EventRecord]):
     """One event, or a list of events."""
+
+    record: ClassVar[type[BaseModel]] = EventRecord
+
+
+class OneOrManySchema(OpenAPISchemaPlugin):
+    """Documents a payload as what it is on the wire: a record or an array of records (not {"root": ...})."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return isinstance(field_definition.annotation, type) and issubclass(field_definition.annotation, OneOrMany)
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        record = schema_creator.for_field_definition(
+            FieldDefinition.from_annotation(field_definition.annotation.record)
+        )
+        return Schema(one_of=[record, Schema(type=OpenAPIType.ARRAY, items=record)])
 
 
 class ItemResult(BaseModel):

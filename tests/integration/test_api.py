@@ -177,7 +177,11 @@ async def test_openapi_schema_and_pages_are_served(client: AsyncTestClient) -> N
     fragment = await client.get("/members", params={"q": "nobody"}, headers={"HX-Request": "true"})
 
     assert schema.status_code == 200
-    assert {"/api/members", "/api/orders", "/api/events", "/api/health"} <= set(schema.json()["paths"])
+    paths = schema.json()["paths"]
+    assert {"/api/members", "/api/orders", "/api/events", "/api/health"} <= set(paths)
+    body = paths["/api/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    record = {"$ref": "#/components/schemas/OrderRecord"}
+    assert body == {"oneOf": [record, {"type": "array", "items": record}]}  # one order or a list, as sent
     assert home.status_code == 200 and 'id="members-count">1<' in home.text
     assert "张三" in members.text and "VIP" in members.text and "<html" in members.text
     assert "<html" not in fragment.text and "0 members" in fragment.text
