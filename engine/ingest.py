@@ -270,11 +270,14 @@ def _event_row(
     }
 
 
-def insert_new(session: Session, table: Table, rows: list[dict[str, Any]], key: str) -> set[str]:
-    """Insert the rows whose `key` is not taken yet (concurrent writers included); return the keys inserted."""
+def insert_new(
+    session: Session, table: Table, rows: list[dict[str, Any]], key: str, conflict_on: list[str] | None = None
+) -> set[Any]:
+    """Insert the rows whose unique `key` (or `conflict_on` columns) is not taken yet, concurrent writers included;
+    return the `key` values of the rows inserted."""
     if not rows:
         return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    statement = insert(table).on_conflict_do_nothing(index_elements=conflict_on or [key]).returning(table.c[key])
     return set(session.execute(statement, rows).scalars())

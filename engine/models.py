@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    UniqueConstraint,
     inspect,
 )
 from sqlalchemy.engine import Dialect
@@ -144,3 +145,140 @@ class Event(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     recorded_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PointsEntry(SQLModel, table=True):
+    """The append-only points ledger; a member's balance is the sum of `points` (negative for redeem/expire)."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (Index("ix_points_member", "member_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    kind: str = Field(max_length=16, description="grant, redeem, expire or adjust")
+    points: int
+    reason: str = Field(max_length=200)
+    idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    expires_at: datetime | None = _time()
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Coupon(SQLModel, table=True):
+    """One issued coupon code; redeemed once by an order that carries it."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (Index("ix_coupons_member", "member_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    code: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    template: str = Field(max_length=64)
+    idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    issued_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime | None = _time()
+    redeemed_at: datetime | None = _time()
+
+
+class Journey(SQLModel, table=True):
+    """A journey as the marketer edits it (the draft) and its state; published versions are JourneyVersion rows."""
+
+    __tablename__ = "journeys"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    name: str = Field(max_length=200)
+    status: str = Field(default="draft", max_length=16, description="draft, live, paused or archived")
+    draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    live_version: int | None = None
+    live_since: datetime | None = _time()
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class JourneyVersion(SQLModel, table=True):
+    """An immutable compiled plan; members finish on the version they entered with."""
+
+    __tablename__ = "journey_versions"
+    __table_args__ = (UniqueConstraint("journey_id", "version", name="uq_journey_versions_version"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    journey_id: int = Field(sa_column=Column(Integer, ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False))
+    version: int
+    content_hash: str = Field(max_length=64)
+    plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class JourneyEntry(SQLModel, table=True):
+    """One member's pass through a journey: one JourneyRun workflow. The unique key enforces re-entry rules."""
+
+    __tablename__ = "journey_entries"
+    __table_args__ = (
+        UniqueConstraint("journey_id", "member_id", "entry_key", name="uq_journey_entries_entry"),
+        Index("ix_journey_entries_member_status", "member_id", "status"),
+        Index("ix_journey_entries_journey_status", "journey_id", "status"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    journey_id: int = Field(sa_column=Column(Integer, ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False))
+    version: int
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    entry_key: str = Field(max_length=200)
+    workflow_id: str = Field(max_length=300)
+    run_id: str = Field(max_length=64)
+    status: str = Field(default="running", max_length=16, description="running, completed, converted, exited")
+    exit_reason: str | None = Field(default=None, max_length=200)
+    entered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: datetime | None = _time()
+
+
+class JourneyStep(SQLModel, table=True):
+    """A block a member passed: when, and which branch they left by (live counts per block come from here)."""
+
+    __tablename__ = "journey_steps"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "block_id", name="uq_journey_steps_block"),
+        Index("ix_journey_steps_journey_block", "journey_id", "block_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("journey_entries.id", ondelete="CASCADE"), nullable=False)
+    )
+    journey_id: int
+    version: int
+    block_id: str = Field(max_length=64)
+    branch: str | None = Field(default=None, max_length=64)
+    entered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    left_at: datetime | None = _time()
+
+
+class JourneyAction(SQLModel, table=True):
+    """A side effect a journey block performed, once per idempotency key (workflow entry + block)."""
+
+    __tablename__ = "journey_actions"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    idempotency_key: str = Field(sa_column=Column(String(300), nullable=False, unique=True))
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("journey_entries.id", ondelete="CASCADE"), nullable=False)
+    )
+    block_id: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    done_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Conversion(SQLModel, table=True):
+    """A journey goal reached: the entry, the event that reached it and the revenue it brought."""
+
+    __tablename__ = "conversions"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("journey_entries.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    journey_id: int
+    member_id: int
+    event_id: int | None = None
+    revenue: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    converted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,1 +1,65 @@
-"""Journey blocks, one module per block type, listed in a registry (arrives with the journeys issue)."""
+"""Journey blocks and condition kinds, one module each, and the registry that lists them by permanent slug.
+
+Adding a block: write `nodes/<slug>.py` with its config model (a BlockBase), its `run` step and its activity,
+then list the class (and the activity) here. Slugs (`type`, `kind`) never change: stored journeys use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from engine.journey.base import BlockBase, ConditionBase
+from nodes.add_tag import AddTag, add_tag_to_member
+from nodes.branch import Branch, Path
+from nodes.conditions.attribute import MemberAttribute
+from nodes.conditions.did_event import DidEvent
+from nodes.conditions.has_tag import HasTag
+from nodes.conditions.logic import AllOf, AnyOf, Not
+from nodes.conditions.order_facts import BoughtCategory, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays
+from nodes.conditions.rewards import HasUnredeemedCoupon, PointsBalance
+from nodes.exit import Exit
+from nodes.if_else import ElseIf, IfElse
+from nodes.remove_tag import RemoveTag, remove_tag_from_member
+from nodes.wait import Wait
+from nodes.wait_for_event import WaitForEvent
+from nodes.wait_until import WaitUntil
+
+CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
+    HasTag, MemberAttribute, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays, BoughtCategory,
+    PointsBalance, HasUnredeemedCoupon, DidEvent, AllOf, AnyOf, Not,
+)  # fmt: skip
+BLOCK_TYPES: tuple[type[BlockBase], ...] = (
+    AddTag, RemoveTag, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
+)  # fmt: skip
+ACTIVITIES: tuple[Callable[..., Any], ...] = (add_tag_to_member, remove_tag_from_member)
+
+Condition = Annotated[  # type: ignore[valid-type]
+    HasTag
+    | MemberAttribute
+    | DaysSinceLastOrder
+    | OrdersInLastDays
+    | SpendInLastDays
+    | BoughtCategory
+    | PointsBalance
+    | HasUnredeemedCoupon
+    | DidEvent
+    | AllOf
+    | AnyOf
+    | Not,
+    Field(discriminator="kind"),
+]
+Block = Annotated[
+    AddTag | RemoveTag | Exit | Wait | WaitUntil | WaitForEvent | IfElse | Branch,
+    Field(discriminator="type"),
+]
+
+for _model in (AllOf, AnyOf, Not, ElseIf, IfElse, Path, Branch, WaitForEvent):
+    _model.model_rebuild(_types_namespace={"Block": Block, "Condition": Condition})
+
+BLOCKS: dict[str, type[BlockBase]] = {cls.model_fields["type"].default: cls for cls in BLOCK_TYPES}
+CONDITIONS: dict[str, type[ConditionBase]] = {cls.model_fields["kind"].default: cls for cls in CONDITION_KINDS}
+
+__all__ = ["ACTIVITIES", "BLOCKS", "BLOCK_TYPES", "CONDITIONS", "CONDITION_KINDS", "Block", "Condition"]

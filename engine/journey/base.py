@@ -1,0 +1,93 @@
+"""What every block and condition kind shares; the kinds themselves live in nodes/, one module each.
+
+A block is one step of a journey as the editor shows it. Its pydantic fields are its configuration (their titles
+and descriptions double as the editor form); its class variables are its editor metadata; `run` is its step in the
+JourneyRun interpreter. Branching blocks hold one sequence of blocks per branch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from engine.journey.facts import MemberFacts
+    from engine.journey.runtime import JourneyRunContext
+
+BLOCK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+Category = Literal["action", "condition", "wait", "flow"]
+
+
+class Problem(BaseModel):
+    """One thing wrong with a journey, said so a marketer can fix it."""
+
+    block: str | None = Field(None, description="The id of the block at fault, or None for the journey settings.")
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.block}: {self.message}" if self.block else self.message
+
+
+class BlockBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(title="Block id", description="Stable id, unique in the journey; keep it when editing.")
+    type: str
+    label: str | None = Field(None, title="Label", description="What the editor shows on the block.")
+
+    # Editor metadata and behaviour, per kind.
+    title: ClassVar[str] = ""
+    icon: ClassVar[str] = "square"
+    category: ClassVar[Category] = "action"
+    help: ClassVar[str] = ""
+    ends_journey: ClassVar[bool] = False  # nothing after this block in its sequence can run
+
+    @field_validator("id")
+    @classmethod
+    def _stable_id(cls, value: str) -> str:
+        if not BLOCK_ID.match(value):
+            raise ValueError(f"'{value}' is not a block id: use letters, digits, - and _ (at most 64)")
+        return value
+
+    def branches(self) -> list[tuple[str, list[BlockBase]]]:
+        """(branch name, its blocks) for branching blocks, in the order the editor shows them."""
+        return []
+
+    def check(self) -> list[str]:
+        """Problems with this block's own configuration (its sequences are checked by the validator)."""
+        return []
+
+    def without_steps(self) -> BlockBase:
+        """This block with its nested sequences emptied: what a plan step stores (branches become step ids)."""
+        return self
+
+    async def run(self, journey: JourneyRunContext) -> str | None:
+        """Do this step inside the JourneyRun workflow; return the branch to follow, or None to go on."""
+        raise NotImplementedError
+
+
+class ConditionBase(BaseModel):
+    """A question about a member, answered inside one activity against the database."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    title: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+
+    def holds(self, member: MemberFacts) -> bool:
+        raise NotImplementedError
+
+    def parts(self) -> Iterator[ConditionBase]:
+        """Nested conditions (for all / any / not)."""
+        return iter(())
+
+    def check(self) -> list[str]:
+        return []
+
+    def event_types(self) -> set[str]:
+        """Event types this condition refers to, for validation."""
+        return set()

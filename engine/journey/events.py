@@ -1,0 +1,52 @@
+"""Event matching shared by triggers, goals, waits and conditions: a type plus optional property filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.journey.compare import OP_WORDS, Op, check_operands, compare
+from engine.records import BUILT_IN_EVENT_TYPES
+
+
+class PropertyFilter(BaseModel):
+    """e.g. amount ≥ 500, or to_segment is 重要挽留客户."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    property: str = Field(title="Property", description="A key of the event's properties, e.g. amount.")
+    op: Op = Field("eq", title="Comparison")
+    value: Any = Field(title="Value")
+
+    def matches(self, properties: dict[str, Any]) -> bool:
+        return compare(properties.get(self.property), self.op, self.value)
+
+    def problem(self) -> str | None:
+        return check_operands(self.op, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.property} {OP_WORDS[self.op]} {self.value}"
+
+
+class EventMatch(BaseModel):
+    """A member event of one type whose properties pass every filter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: str = Field(title="Event", description="signup, order_placed, tag_added, segment_changed or custom.")
+    where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
+
+    def matches(self, event_type: str, properties: dict[str, Any]) -> bool:
+        return event_type == self.event and all(f.matches(properties) for f in self.where)
+
+    def problems(self, known_events: set[str]) -> list[str]:
+        found = [f"filter '{f.property}': {p}" for f in self.where if (p := f.problem())]
+        if self.event not in known_events:
+            known = ", ".join(sorted(known_events))
+            found.insert(0, f"event type '{self.event}' is unknown; known types are {known}")
+        return found
+
+
+def known_event_types(custom: set[str] | None = None) -> set[str]:
+    return set(BUILT_IN_EVENT_TYPES) | (custom or set())

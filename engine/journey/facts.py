@@ -1,0 +1,99 @@
+"""What conditions may ask about one member, read lazily from the database and cached for one evaluation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from engine.models import Event, Member, MemberTag, Order, Tag
+
+
+class MemberFacts:
+    """One member at one moment (`now`), for one journey entry (`entered_at`)."""
+
+    def __init__(self, session: Session, member: Member, *, now: datetime, entered_at: datetime | None) -> None:
+        self.session = session
+        self.member = member
+        self.now = now
+        self.entered_at = entered_at or now
+        self._orders_cache: dict[int, tuple[int, Decimal]] = {}
+
+    @property
+    def member_id(self) -> int:
+        assert self.member.id is not None
+        return self.member.id
+
+    @cached_property
+    def tags(self) -> frozenset[str]:
+        rows = self.session.execute(
+            select(Tag.name)
+            .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
+            .where(col(MemberTag.member_id) == self.member_id)
+        )
+        return frozenset(rows.scalars())
+
+    @cached_property
+    def last_order_at(self) -> datetime | None:
+        return self.session.scalar(
+            select(func.max(col(Order.placed_at))).where(
+                col(Order.member_id) == self.member_id, col(Order.placed_at) <= self.now
+            )
+        )
+
+    @property
+    def days_since_last_order(self) -> int | None:
+        return None if self.last_order_at is None else (self.now - self.last_order_at).days
+
+    def orders_in_last(self, days: int) -> tuple[int, Decimal]:
+        """(number of orders, their total) placed in the `days` days up to now."""
+        if days not in self._orders_cache:
+            count, total = self.session.execute(
+                select(func.count(col(Order.id)), func.coalesce(func.sum(col(Order.amount)), 0)).where(
+                    col(Order.member_id) == self.member_id,
+                    col(Order.placed_at) > self.now - timedelta(days=days),
+                    col(Order.placed_at) <= self.now,
+                )
+            ).one()
+            self._orders_cache[days] = (int(count), Decimal(total).quantize(Decimal("0.01")))
+        return self._orders_cache[days]
+
+    def bought_category(self, category: str, days: int) -> bool:
+        found = self.session.scalar(
+            select(col(Order.id))
+            .where(
+                col(Order.member_id) == self.member_id,
+                col(Order.category) == category,
+                col(Order.placed_at) > self.now - timedelta(days=days),
+                col(Order.placed_at) <= self.now,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    def events_since_entry(self, event_type: str) -> list[dict[str, Any]]:
+        """Properties of each `event_type` event that occurred since the member entered the journey."""
+        rows = self.session.execute(
+            select(col(Event.properties)).where(
+                col(Event.member_id) == self.member_id,
+                col(Event.type) == event_type,
+                col(Event.occurred_at) >= self.entered_at,
+                col(Event.occurred_at) <= self.now,
+            )
+        )
+        return [dict(properties) for properties in rows.scalars()]
+
+    @cached_property
+    def points_balance(self) -> int:
+        from engine.rewards import points_balance
+
+        return points_balance(self.session, self.member_id)
+
+    def has_unredeemed_coupon(self, template: str | None) -> bool:
+        from engine.rewards import has_unredeemed_coupon
+
+        return has_unredeemed_coupon(self.session, self.member_id, template=template, now=self.now)

@@ -1,0 +1,128 @@
+"""A journey as the marketer writes it (editor, API, YAML): settings, a trigger and a tree of blocks."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from engine.errors import InputError
+from engine.journey.events import EventMatch, PropertyFilter
+from nodes import Block, Condition
+
+JOURNEY_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+Status = Literal["draft", "live", "paused", "archived"]
+
+
+class _Setting(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScheduleTrigger(_Setting):
+    """Every time the cron fires (in the shop's time zone), enroll the members the audience selects."""
+
+    type: Literal["schedule"] = "schedule"
+    cron: str = Field(title="When", description="Cron in the shop's time zone, e.g. '0 10 * * *' for 10:00 daily.")
+    audience: Condition | None = Field(None, title="Who", description="e.g. exactly 30 days since the last order.")
+
+
+class EventTrigger(_Setting):
+    """Enroll a member when one of their events matches, e.g. order_placed with amount ≥ 500."""
+
+    type: Literal["event"] = "event"
+    event: str = Field(title="Event")
+    where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
+
+    @property
+    def match(self) -> EventMatch:
+        return EventMatch(event=self.event, where=self.where)
+
+
+class BirthdayTrigger(_Setting):
+    """Every year, enroll each member `offset_days` around their birthday (negative: before)."""
+
+    type: Literal["birthday"] = "birthday"
+    offset_days: int = Field(0, ge=-60, le=60, title="Days from the birthday", description="-7 = a week before.")
+    at: time = Field(time(9), title="At", description="Time of day the daily check runs, shop time zone.")
+
+
+class ManualTrigger(_Setting):
+    """Enroll a list of members (CSV) or a filter, from the web or the API."""
+
+    type: Literal["manual"] = "manual"
+
+
+Trigger = Annotated[ScheduleTrigger | EventTrigger | BirthdayTrigger | ManualTrigger, Field(discriminator="type")]
+
+
+class Reentry(_Setting):
+    policy: Literal["never", "after_exit", "always"] = Field(
+        "never", title="Can a member enter again?", description="never; after_exit (once they left); always."
+    )
+    min_gap_days: int = Field(0, ge=0, title="Minimum days between entries", description="For 'always'.")
+
+
+class Goal(_Setting):
+    """An event that ends the run and counts as a conversion, if it happens within the window after entry."""
+
+    event: str = Field("order_placed", title="Goal event")
+    where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
+    within_days: int = Field(14, title="Within (days after entry)")
+
+    @property
+    def match(self) -> EventMatch:
+        return EventMatch(event=self.event, where=self.where)
+
+
+class JourneyDefinition(_Setting):
+    """The whole journey: `steps` is a sequence of blocks; branching blocks hold one sequence per branch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    key: str = Field(alias="id", title="Journey id", description="Permanent, e.g. winback-30d.")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    status: Status = "draft"
+    trigger: Trigger
+    reentry: Reentry = Field(default_factory=Reentry)  # type: ignore[arg-type]
+    goal: Goal | None = None
+    audience: Condition | None = Field(None, title="Only members who", description="Checked when a member enters.")
+    steps: list[Block] = Field(default_factory=list)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=False, exclude_none=True)
+
+
+def parse_journey(data: Any) -> JourneyDefinition:
+    """Validate raw data (from JSON or YAML); every problem is reported with the id of the block at fault."""
+    try:
+        return JourneyDefinition.model_validate(data)
+    except ValidationError as exc:
+        from engine.journey.validate import problems_from
+
+        raise InputError([str(p) for p in problems_from(exc, data)]) from None
+
+
+def read_journey_file(path: Path) -> Any:
+    """Raw data of a .yaml/.yml/.json journey file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError([f"{path}: {exc.strerror}"]) from None
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise InputError([f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
+
+
+def to_yaml(journey: JourneyDefinition) -> str:
+    return yaml.safe_dump(journey.dump(), allow_unicode=True, sort_keys=False)
+
+
+def journey_schema() -> dict[str, Any]:
+    return JourneyDefinition.model_json_schema(by_alias=True)

@@ -1,0 +1,77 @@
+"""The contract between blocks and the JourneyRun interpreter, and the payloads its activities carry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from engine.journey.base import BlockBase, ConditionBase
+from engine.journey.events import EventMatch
+
+
+class EntryRef(BaseModel):
+    """Who is in which journey version, as the enter activity recorded it."""
+
+    entry_id: int
+    journey_id: int
+    journey_key: str
+    version: int
+    member_id: int
+    member_key: str
+    member_timezone: str
+    workflow_id: str
+    entry_key: str
+    entered_at: datetime
+
+    @property
+    def action_prefix(self) -> str:
+        """Idempotency keys of this entry's actions start with this (one entry = one workflow run)."""
+        return f"{self.journey_key}:{self.member_key}:{self.entry_key}"
+
+
+class StepRecord(BaseModel):
+    block_id: str
+    branch: str | None = None
+    entered_at: datetime
+    left_at: datetime | None = None
+
+
+class ActionInput(BaseModel):
+    """What a block's activity receives: the entry, the block's configuration, and steps to record on the way."""
+
+    entry: EntryRef
+    block: dict[str, Any]
+    idempotency_key: str
+    now: datetime
+    steps: list[StepRecord] = Field(default_factory=list)
+
+
+class ActionResult(BaseModel):
+    performed: bool = Field(description="False when an earlier attempt with the same key already did it.")
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class JourneyRunContext(Protocol):
+    """What a block may do while it runs inside the workflow (implemented by workflows.journey_run)."""
+
+    @property
+    def entry(self) -> EntryRef: ...
+
+    @property
+    def member_zone(self) -> ZoneInfo: ...
+
+    def now(self) -> datetime: ...
+
+    async def act(self, block: BlockBase, activity: Callable[[ActionInput], ActionResult]) -> ActionResult: ...
+
+    async def choose(self, block: BlockBase, conditions: Sequence[ConditionBase]) -> int | None: ...
+
+    async def pause(self, duration: timedelta) -> None: ...
+
+    async def wait_for_event(self, match: EventMatch, timeout: timedelta) -> bool: ...
+
+    def finish(self, reason: str) -> None: ...

@@ -1,0 +1,40 @@
+"""Pure time arithmetic for waits and date triggers: next 10:00 on a weekday, birthdays (29 February too)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def next_time_of_day(now: datetime, zone: ZoneInfo, at: time, weekdays: list[str] | None = None) -> datetime:
+    """The first moment strictly after `now` that is `at` o'clock in `zone`, on one of `weekdays` if given."""
+    local = now.astimezone(zone)
+    allowed = {WEEKDAYS.index(day) for day in weekdays} if weekdays else set(range(7))
+    for days_ahead in range(8):
+        day = local.date() + timedelta(days=days_ahead)
+        candidate = datetime.combine(day, at, zone)
+        if candidate > now and day.weekday() in allowed:
+            return candidate
+    raise ValueError("no allowed weekday")  # unreachable with at least one weekday
+
+
+def birthday_in(year: int, birthday: date) -> date:
+    """The member's birthday in `year`; 29 February falls on 28 February in common years."""
+    try:
+        return birthday.replace(year=year)
+    except ValueError:
+        return date(year, 2, 28)
+
+
+def birthday_occasion(birthday: date, today: date, offset_days: int) -> date | None:
+    """The birthday whose trigger day (birthday + offset_days) is `today`, or None.
+
+    e.g. offset -7 fires seven days before; the occasion's year names the entry, so a member enters once a year.
+    """
+    for year in (today.year - 1, today.year, today.year + 1):
+        occasion = birthday_in(year, birthday)
+        if occasion + timedelta(days=offset_days) == today:
+            return occasion
+    return None

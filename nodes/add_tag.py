@@ -1,0 +1,43 @@
+"""Block: add a tag to the member (once per journey entry, however often the activity is retried)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+from temporalio import activity
+
+from engine.db import session_scope
+from engine.journey.base import BlockBase, Category
+from engine.journey.ledger import perform_once, record_steps
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.models import Member
+from engine.tagging import add_tag
+
+
+class AddTag(BlockBase):
+    type: Literal["add_tag"] = "add_tag"
+    tag: str = Field(min_length=1, max_length=64, title="Tag", description="e.g. VIP_THANKED")
+
+    title: ClassVar[str] = "Add tag"
+    icon: ClassVar[str] = "tag"
+    category: ClassVar[Category] = "action"
+    help: ClassVar[str] = "Give the member a tag; other journeys and segments can use it."
+
+    async def run(self, journey: JourneyRunContext) -> str | None:
+        await journey.act(self, add_tag_to_member)
+        return None
+
+
+@activity.defn(name="add_tag")
+def add_tag_to_member(request: ActionInput) -> ActionResult:
+    block = AddTag.model_validate(request.block)
+    with session_scope() as session:
+        record_steps(session, request.entry, request.steps)
+        detail = {"tag": block.tag}
+        if not perform_once(session, request.entry, block.id, request.idempotency_key, "add_tag", detail, request.now):
+            return ActionResult(performed=False, detail=detail)
+        member = session.get(Member, request.entry.member_id)
+        assert member is not None
+        added = add_tag(session, member, block.tag, source="journey", added_by=request.idempotency_key, now=request.now)
+        return ActionResult(performed=True, detail={**detail, "changed": added})

@@ -1,0 +1,1 @@
+"""Condition kinds, one module each: questions a branch asks about a member."""

@@ -1,0 +1,65 @@
+"""Conditions on orders: days since the last order, orders or spend in the last N days, a category bought."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from engine.journey.base import ConditionBase
+from engine.journey.compare import Op, check_operands, compare
+from engine.journey.facts import MemberFacts
+
+
+class DaysSinceLastOrder(ConditionBase):
+    kind: Literal["days_since_last_order"] = "days_since_last_order"
+    op: Op = Field("eq", title="Comparison")
+    days: int = Field(ge=0, title="Days", description="e.g. exactly 30 days since the last order")
+
+    title: ClassVar[str] = "Days since last order"
+    help: ClassVar[str] = "Whole days from the member's last order to now; members who never ordered never match."
+
+    def holds(self, member: MemberFacts) -> bool:
+        return compare(member.days_since_last_order, self.op, self.days)
+
+    def check(self) -> list[str]:
+        problem = check_operands(self.op, self.days)
+        return [problem] if problem else []
+
+
+class OrdersInLastDays(ConditionBase):
+    kind: Literal["orders_in_last_days"] = "orders_in_last_days"
+    days: int = Field(gt=0, title="Window (days)")
+    op: Op = Field("ge", title="Comparison")
+    count: int = Field(ge=0, title="Orders")
+
+    title: ClassVar[str] = "Orders in the last N days"
+    help: ClassVar[str] = "How many orders the member placed in the window, e.g. at least 3 in 30 days (消费满3次)."
+
+    def holds(self, member: MemberFacts) -> bool:
+        return compare(member.orders_in_last(self.days)[0], self.op, self.count)
+
+
+class SpendInLastDays(ConditionBase):
+    kind: Literal["spend_in_last_days"] = "spend_in_last_days"
+    days: int = Field(gt=0, title="Window (days)")
+    op: Op = Field("ge", title="Comparison")
+    amount: float = Field(ge=0, title="Amount", description="In the shop's currency.")
+
+    title: ClassVar[str] = "Spend in the last N days"
+    help: ClassVar[str] = "The member's total order amount in the window."
+
+    def holds(self, member: MemberFacts) -> bool:
+        return compare(float(member.orders_in_last(self.days)[1]), self.op, self.amount)
+
+
+class BoughtCategory(ConditionBase):
+    kind: Literal["bought_category"] = "bought_category"
+    category: str = Field(min_length=1, title="Category", description="e.g. 母婴")
+    days: int = Field(gt=0, title="Window (days)")
+
+    title: ClassVar[str] = "Bought a category"
+    help: ClassVar[str] = "True when the member ordered in this category within the window."
+
+    def holds(self, member: MemberFacts) -> bool:
+        return member.bought_category(self.category, self.days)

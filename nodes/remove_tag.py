@@ -1,0 +1,47 @@
+"""Block: remove a tag from the member (once per journey entry)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+from temporalio import activity
+
+from engine.db import session_scope
+from engine.journey.base import BlockBase, Category
+from engine.journey.ledger import perform_once, record_steps
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.models import Member
+from engine.tagging import remove_tag
+
+
+class RemoveTag(BlockBase):
+    type: Literal["remove_tag"] = "remove_tag"
+    tag: str = Field(min_length=1, max_length=64, title="Tag")
+
+    title: ClassVar[str] = "Remove tag"
+    icon: ClassVar[str] = "tag-off"
+    category: ClassVar[Category] = "action"
+    help: ClassVar[str] = "Take a tag away from the member, if they have it."
+
+    async def run(self, journey: JourneyRunContext) -> str | None:
+        await journey.act(self, remove_tag_from_member)
+        return None
+
+
+@activity.defn(name="remove_tag")
+def remove_tag_from_member(request: ActionInput) -> ActionResult:
+    block = RemoveTag.model_validate(request.block)
+    with session_scope() as session:
+        record_steps(session, request.entry, request.steps)
+        detail = {"tag": block.tag}
+        if not perform_once(
+            session, request.entry, block.id, request.idempotency_key, "remove_tag", detail, request.now
+        ):
+            return ActionResult(performed=False, detail=detail)
+        member = session.get(Member, request.entry.member_id)
+        assert member is not None
+        removed = remove_tag(
+            session, member, block.tag, source="journey", added_by=request.idempotency_key, now=request.now
+        )
+        return ActionResult(performed=True, detail={**detail, "changed": removed})
