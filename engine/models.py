@@ -62,6 +62,10 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+def _entry_column(*, unique: bool = False) -> Column[int]:
+    return Column(Integer, ForeignKey("journey_entries.id", ondelete="CASCADE"), nullable=False, unique=unique)
+
+
 def _time() -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
@@ -274,9 +278,7 @@ class Conversion(SQLModel, table=True):
     __tablename__ = "conversions"
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
-    entry_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("journey_entries.id", ondelete="CASCADE"), nullable=False, unique=True)
-    )
+    entry_id: int = Field(sa_column=_entry_column(unique=True))
     journey_id: int
     member_id: int
     event_id: int | None = None
