@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,7 +28,9 @@ db_app = typer.Typer(help="Database schema.")
 demo_app = typer.Typer(help="Demo data: a believable shop, generated from a seed.")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
+journey_app = typer.Typer(help="Journeys: check, publish, pause, resume, archive, enroll.")
 app.add_typer(demo_app, name="demo")
+app.add_typer(journey_app, name="journey")
 console = Console()
 errors = Console(stderr=True)
 
@@ -123,6 +125,139 @@ def _shop_today(settings: Settings) -> date:
     from datetime import datetime
 
     return datetime.now(settings.shop_zone).date()
+
+
+@journey_app.command("schema")
+def journey_schema_command() -> None:
+    """Print the JSON Schema of a journey (blocks, conditions, triggers)."""
+    import json
+
+    from engine.journey.language import journey_schema
+
+    print(json.dumps(journey_schema(), ensure_ascii=False, indent=2))
+
+
+@journey_app.command("validate")
+def journey_validate(file: Annotated[Path, typer.Argument(help="A journey in YAML or JSON.")]) -> None:
+    """Check a journey and print every problem with its block id; exits 1 if there is any."""
+    from engine.journey.language import read_journey_file
+    from engine.journey.validate import check_journey
+
+    journey, problems = check_journey(read_journey_file(file), _known_events())
+    for problem in problems:
+        errors.print(f"{file}: {problem}", highlight=False, soft_wrap=True)
+    if problems or journey is None:
+        raise typer.Exit(1)
+    console.print(f"{file}: journey {journey.key} is valid ({_count_blocks(journey)} blocks)")
+
+
+@journey_app.command("publish")
+def journey_publish(
+    file: Annotated[Path, typer.Argument(help="A journey in YAML or JSON.")],
+    status: Annotated[str, typer.Option(help="live, paused or draft after publishing.")] = "live",
+) -> None:
+    """Validate, compile and store a new version (unchanged content keeps its version), then make it `status`."""
+    import asyncio
+
+    from engine.journey.language import parse_journey, read_journey_file
+    from workflows.control import publish_journey
+
+    if status not in ("live", "paused", "draft"):
+        raise InputError([f"--status '{status}' is not one of live, paused, draft"])
+    journey = parse_journey(read_journey_file(file))
+    published = asyncio.run(_with_client(lambda client: publish_journey(client, get_settings(), journey, status)))  # type: ignore[arg-type]
+    version = f"version {published.version}" + ("" if published.new_version else " (unchanged)")
+    console.print(f"journey {published.key}: {version}, {published.status}, plan {published.content_hash[:12]}")
+
+
+@journey_app.command("pause")
+def journey_pause(key: str) -> None:
+    """Stop new entries; running members hold before their next action."""
+    _change_status(key, "paused")
+
+
+@journey_app.command("resume")
+def journey_resume(key: str) -> None:
+    """Let members in again and release the ones held."""
+    _change_status(key, "live")
+
+
+@journey_app.command("archive")
+def journey_archive(key: str) -> None:
+    """End the journey: running members leave cleanly, nobody new enters."""
+    _change_status(key, "archived")
+
+
+@journey_app.command("enroll")
+def journey_enroll(
+    key: str,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="A CSV with a member_id column.")] = None,
+    member: Annotated[list[str] | None, typer.Option(help="A member id; repeat for more.")] = None,
+    occasion: Annotated[
+        str, typer.Option(help="Names this enrollment; running it again enrolls nobody twice.")
+    ] = "manual",
+) -> None:
+    """Enroll members into a live journey (manual trigger)."""
+    import asyncio
+    import csv
+
+    from engine.db import session_scope
+    from engine.journey.store import live_plan
+    from workflows.enroll import enroll
+
+    members = list(member or [])
+    if csv_file is not None:
+        with csv_file.open(encoding="utf-8-sig", newline="") as handle:
+            members += [row["member_id"].strip() for row in csv.DictReader(handle) if row.get("member_id", "").strip()]
+    if not members:
+        raise InputError(["name members with --member or --csv FILE (a member_id column)"])
+    with session_scope() as session:
+        journey, plan = live_plan(session, key)
+    if journey.status != "live":
+        raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"])
+    settings = get_settings()
+    report = asyncio.run(
+        _with_client(lambda c: enroll(c, plan, members, occasion, task_queue=settings.temporal_task_queue))
+    )
+    console.print(f"journey {key}: {report.started} enrolled, {report.already_in} already in or done")
+
+
+def _change_status(key: str, status: str) -> None:
+    import asyncio
+
+    from workflows.control import change_status
+
+    told = asyncio.run(_with_client(lambda c: change_status(c, get_settings(), key, status)))  # type: ignore[arg-type]
+    console.print(f"journey {key} is {status}; {len(told)} running members told")
+
+
+async def _with_client(work: Any) -> Any:
+    from connectors.temporal import connect
+
+    settings = get_settings()
+    try:
+        client = await connect(settings)
+    except RuntimeError:
+        raise InputError(
+            [f"Temporal is not reachable at {settings.temporal_target}: start it with `memberflow up`"]
+        ) from None
+    return await work(client)
+
+
+def _known_events() -> set[str]:
+    from engine.db import session_scope, upgrade
+    from engine.journey.store import event_types_in_use
+
+    upgrade(get_settings().sqlalchemy_url)
+    with session_scope() as session:
+        return event_types_in_use(session)
+
+
+def _count_blocks(journey: Any) -> int:
+    def count(blocks: list[Any]) -> int:
+        return sum(1 + sum(count(seq) for _, seq in block.branches()) for block in blocks)
+
+    return count(list(journey.steps))
 
 
 @app.command("worker")

@@ -149,6 +149,9 @@ class Event(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     recorded_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    dispatched_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True), description="Sent to journeys."
+    )
 
 
 class PointsEntry(SQLModel, table=True):

@@ -36,7 +36,7 @@ BLOCK_TYPES: tuple[type[BlockBase], ...] = (
 )  # fmt: skip
 ACTIVITIES: tuple[Callable[..., Any], ...] = (add_tag_to_member, remove_tag_from_member)
 
-Condition = Annotated[  # type: ignore[valid-type]
+Condition = Annotated[
     HasTag
     | MemberAttribute
     | DaysSinceLastOrder

@@ -35,7 +35,8 @@ class Branch(BlockBase):
     help: ClassVar[str] = "Several named paths: each member takes the first whose condition holds."
 
     def branches(self) -> list[tuple[str, list[BlockBase]]]:
-        return [*((path.name, list(path.steps)) for path in self.paths), ("otherwise", list(self.otherwise))]
+        named: list[tuple[str, list[BlockBase]]] = [(path.name, list(path.steps)) for path in self.paths]
+        return [*named, ("otherwise", list(self.otherwise))]
 
     def without_steps(self) -> BlockBase:
         return self.model_copy(

@@ -12,7 +12,14 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from engine.settings import get_settings
-from web.controllers import EventController, HealthController, MemberController, OrderController, PageController
+from web.controllers import (
+    EventController,
+    HealthController,
+    JourneyController,
+    MemberController,
+    OrderController,
+    PageController,
+)
 from web.errors import EXCEPTION_HANDLERS
 from web.payloads import OneOrManySchema
 
@@ -28,6 +35,7 @@ def create_app() -> Litestar:
             MemberController,
             OrderController,
             EventController,
+            JourneyController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),

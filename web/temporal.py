@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from litestar.datastructures import State
 from temporalio.client import Client
 
 from connectors.temporal import connect
 from engine.settings import get_settings
+from workflows.dispatch import dispatch_pending
+
+log = logging.getLogger(__name__)
 
 
 async def temporal_client(state: State) -> Client:
@@ -18,3 +22,12 @@ async def temporal_client(state: State) -> Client:
         state.temporal_client = client
     assert isinstance(client, Client)
     return client
+
+
+async def deliver_events(state: State) -> None:
+    """Hand the events just recorded to journeys now, for low latency; if Temporal is unreachable the worker's
+    delivery loop does it later (events stay marked undelivered), so the request does not fail."""
+    try:
+        await dispatch_pending(await temporal_client(state), get_settings())
+    except Exception as exc:  # the API call succeeded; delivery is retried by the worker
+        log.warning("event delivery deferred to the worker: %s", str(exc).splitlines()[0][:200])

@@ -12,12 +12,21 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import nodes
 from connectors.temporal import connect
 from engine.settings import Settings
+from workflows.control import sync_all_schedules
+from workflows.dispatch import dispatch_forever
 from workflows.health import HealthCheck, count_shop_data
+from workflows.journey_activities import choose_branch, enter_journey, finish_entry, record_journey_steps
+from workflows.journey_run import JourneyRun
+from workflows.sweep import AudienceSweep, enroll_candidates, sweep_page
 
-WORKFLOWS: Sequence[type] = (HealthCheck,)
-ACTIVITIES: Sequence[Callable[..., Any]] = (count_shop_data,)
+WORKFLOWS: Sequence[type] = (HealthCheck, JourneyRun, AudienceSweep)
+ACTIVITIES: Sequence[Callable[..., Any]] = (
+    count_shop_data, enter_journey, choose_branch, record_journey_steps, finish_entry, sweep_page,
+    enroll_candidates, *nodes.ACTIVITIES,
+)  # fmt: skip
 
 
 def build_worker(client: Client, settings: Settings, executor: concurrent.futures.Executor) -> Worker:
@@ -33,13 +42,19 @@ def build_worker(client: Client, settings: Settings, executor: concurrent.future
 
 
 async def run_worker(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then let running activities finish (up to 10 s)."""
+    """Run until SIGINT or SIGTERM, then let running activities finish (up to 10 s).
+
+    Besides the workflows and activities, the worker delivers recorded member events to journeys.
+    """
     client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await sync_all_schedules(client, settings)
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:
         worker = build_worker(client, settings, executor)
         async with worker:
+            delivery = asyncio.create_task(dispatch_forever(client, settings, stop))
             await stop.wait()
+            await delivery

@@ -31,7 +31,7 @@ class MemberFacts:
     @cached_property
     def tags(self) -> frozenset[str]:
         rows = self.session.execute(
-            select(Tag.name)
+            select(col(Tag.name))
             .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
             .where(col(MemberTag.member_id) == self.member_id)
         )

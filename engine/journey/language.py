@@ -89,7 +89,7 @@ class JourneyDefinition(_Setting):
     description: str = ""
     status: Status = "draft"
     trigger: Trigger
-    reentry: Reentry = Field(default_factory=Reentry)  # type: ignore[arg-type]
+    reentry: Reentry = Field(default_factory=Reentry)
     goal: Goal | None = None
     audience: Condition | None = Field(None, title="Only members who", description="Checked when a member enters.")
     steps: list[Block] = Field(default_factory=list)
@@ -121,7 +121,8 @@ def read_journey_file(path: Path) -> Any:
 
 
 def to_yaml(journey: JourneyDefinition) -> str:
-    return yaml.safe_dump(journey.dump(), allow_unicode=True, sort_keys=False)
+    text: str = yaml.safe_dump(journey.dump(), allow_unicode=True, sort_keys=False)
+    return text
 
 
 def journey_schema() -> dict[str, Any]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Controller, Response, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from engine.intake import take_events
 from web.auth import require_api_token
 from web.payloads import BatchResult, EventPayload, ItemResult, respond
+from web.temporal import deliver_events
 
 
 class EventController(Controller):
@@ -15,6 +19,8 @@ class EventController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["events"]  # noqa: RUF012
 
-    @post(sync_to_thread=True, summary="Record member events; a repeated idempotency key is recorded once")
-    def save(self, data: JSONBody[EventPayload]) -> Response[ItemResult | BatchResult]:
-        return respond(take_events(data.records()), data.is_batch)
+    @post(summary="Record member events; a repeated idempotency key is recorded once")
+    async def save(self, data: JSONBody[EventPayload], state: State) -> Response[ItemResult | BatchResult]:
+        outcomes = await asyncio.to_thread(take_events, data.records())
+        await deliver_events(state)
+        return respond(outcomes, data.is_batch)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -13,6 +15,7 @@ from engine.intake import take_members
 from engine.members import MemberPage, MemberProfile, list_members, member_profile
 from web.auth import require_api_token
 from web.payloads import BatchResult, ItemResult, MemberPayload, respond
+from web.temporal import deliver_events
 
 
 class MemberController(Controller):
@@ -20,9 +23,11 @@ class MemberController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["members"]  # noqa: RUF012
 
-    @post(sync_to_thread=True, summary="Add or update members (upsert on member_id)")
-    def save(self, data: JSONBody[MemberPayload]) -> Response[ItemResult | BatchResult]:
-        return respond(take_members(data.records(), added_by="api"), data.is_batch)
+    @post(summary="Add or update members (upsert on member_id)")
+    async def save(self, data: JSONBody[MemberPayload], state: State) -> Response[ItemResult | BatchResult]:
+        outcomes = await asyncio.to_thread(take_members, data.records(), added_by="api")
+        await deliver_events(state)
+        return respond(outcomes, data.is_batch)
 
     @get(sync_to_thread=True, summary="List members, optionally searching id, name, email, phone and city")
     def index(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Controller, Response, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from engine.intake import take_orders
 from web.auth import require_api_token
 from web.payloads import BatchResult, ItemResult, OrderPayload, respond
+from web.temporal import deliver_events
 
 
 class OrderController(Controller):
@@ -15,6 +19,8 @@ class OrderController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["orders"]  # noqa: RUF012
 
-    @post(sync_to_thread=True, summary="Record orders; a new order also records an order_placed event")
-    def save(self, data: JSONBody[OrderPayload]) -> Response[ItemResult | BatchResult]:
-        return respond(take_orders(data.records()), data.is_batch)
+    @post(summary="Record orders; a new order also records an order_placed event")
+    async def save(self, data: JSONBody[OrderPayload], state: State) -> Response[ItemResult | BatchResult]:
+        outcomes = await asyncio.to_thread(take_orders, data.records())
+        await deliver_events(state)
+        return respond(outcomes, data.is_batch)

@@ -1,0 +1,51 @@
+"""Who a sweep enrolls today: a page of members matching a schedule's audience or a birthday trigger."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from engine.journey.facts import MemberFacts
+from engine.journey.language import BirthdayTrigger, ScheduleTrigger
+from engine.journey.plan import Plan
+from engine.journey.timing import birthday_occasion
+from engine.models import Member
+
+
+class Candidate(BaseModel):
+    member_key: str
+    occasion: str  # names the entry: the sweep day, or the birthday being celebrated
+
+
+class AudiencePage(BaseModel):
+    candidates: list[Candidate]
+    last_member_id: int | None  # None: no more members
+
+
+def audience_page(
+    session: Session, plan: Plan, *, after_member_id: int, limit: int, now: datetime, today: date
+) -> AudiencePage:
+    query = select(Member).where(col(Member.id) > after_member_id).order_by(col(Member.id)).limit(limit)
+    if isinstance(plan.trigger, BirthdayTrigger):
+        query = query.where(col(Member.birthday).is_not(None))
+    members = list(session.scalars(query))
+    candidates = [c for member in members if (c := _candidate(session, plan, member, now, today)) is not None]
+    return AudiencePage(candidates=candidates, last_member_id=members[-1].id if len(members) == limit else None)
+
+
+def _candidate(session: Session, plan: Plan, member: Member, now: datetime, today: date) -> Candidate | None:
+    trigger = plan.trigger
+    if isinstance(trigger, BirthdayTrigger):
+        assert member.birthday is not None
+        occasion = birthday_occasion(member.birthday, today, trigger.offset_days)
+        return None if occasion is None else Candidate(member_key=member.external_id, occasion=f"birthday-{occasion}")
+    if (
+        isinstance(trigger, ScheduleTrigger)
+        and trigger.audience is not None
+        and not trigger.audience.holds(MemberFacts(session, member, now=now, entered_at=now))
+    ):
+        return None
+    return Candidate(member_key=member.external_id, occasion=f"sweep-{today.isoformat()}")

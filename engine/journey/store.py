@@ -1,0 +1,123 @@
+"""Journeys in the database: save drafts, publish immutable versions, change status, read live plans."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from engine.errors import InputError
+from engine.journey.events import known_event_types
+from engine.journey.language import JourneyDefinition, Status
+from engine.journey.plan import Plan, compile_plan
+from engine.journey.validate import validate
+from engine.models import Event, Journey, JourneyEntry, JourneyVersion
+
+
+class Published(BaseModel):
+    journey_id: int
+    key: str
+    version: int
+    content_hash: str
+    new_version: bool
+    status: str
+
+
+def event_types_in_use(session: Session) -> set[str]:
+    return known_event_types(set(session.execute(select(col(Event.type)).distinct()).scalars()))
+
+
+def publish(session: Session, journey: JourneyDefinition, *, now: datetime, status: Status = "live") -> Published:
+    """Validate, compile and store the plan as version N+1 (unless it equals the newest), then set `status`.
+
+    Members already inside keep the version they entered with: their workflows carry their plan.
+    """
+    if problems := validate(journey, event_types_in_use(session)):
+        raise InputError([str(p) for p in problems], status_code=422)
+    plan = compile_plan(journey)
+    row = session.scalar(select(Journey).where(col(Journey.key) == journey.key))
+    if row is None:
+        row = Journey(key=journey.key, name=journey.name, status="draft", draft=journey.dump(), updated_at=now)
+        session.add(row)
+        session.flush()
+    assert row.id is not None
+    newest = session.scalar(
+        select(JourneyVersion)
+        .where(col(JourneyVersion.journey_id) == row.id)
+        .order_by(col(JourneyVersion.version).desc())
+    )
+    new_version = newest is None or newest.content_hash != plan.content_hash
+    version = (newest.version + 1) if newest is not None and new_version else (newest.version if newest else 1)
+    if new_version:
+        plan = plan.model_copy(update={"version": version})
+        session.add(
+            JourneyVersion(
+                journey_id=row.id, version=version, content_hash=plan.content_hash,
+                plan=plan.model_dump(mode="json"), published_at=now,
+            )
+        )  # fmt: skip
+    row.name, row.draft, row.updated_at = journey.name, journey.dump(), now
+    row.live_version = version
+    set_status(row, status, now)
+    session.flush()
+    return Published(
+        journey_id=row.id, key=row.key, version=version, content_hash=plan.content_hash,
+        new_version=new_version, status=row.status,
+    )  # fmt: skip
+
+
+def set_status(row: Journey, status: Status, now: datetime) -> None:
+    if row.status == "archived" and status != "archived":
+        raise InputError([f"journey {row.key} is archived; publish it under a new id"], status_code=409)
+    if status == "live" and row.live_since is None:
+        row.live_since = now
+    row.status = status
+    row.updated_at = now
+
+
+def live_plan(session: Session, key: str) -> tuple[Journey, Plan]:
+    row = session.scalar(select(Journey).where(col(Journey.key) == key))
+    if row is None:
+        raise InputError([f"journey {key} does not exist"], status_code=404)
+    if row.live_version is None:
+        raise InputError([f"journey {key} has never been published"], status_code=409)
+    version = session.scalar(
+        select(JourneyVersion).where(
+            col(JourneyVersion.journey_id) == row.id, col(JourneyVersion.version) == row.live_version
+        )
+    )
+    assert version is not None
+    return row, Plan.model_validate(version.plan)
+
+
+def live_journeys(session: Session) -> list[tuple[Journey, Plan]]:
+    keys = session.execute(select(col(Journey.key)).where(col(Journey.status) == "live")).scalars()
+    return [live_plan(session, key) for key in keys]
+
+
+class JourneySummary(BaseModel):
+    key: str
+    name: str
+    status: str
+    live_version: int | None
+    running: int
+    entered: int
+
+
+def journey_summaries(session: Session) -> list[JourneySummary]:
+    counts: dict[int, dict[str, int]] = {}
+    for journey_id, status, count in session.execute(
+        select(col(JourneyEntry.journey_id), col(JourneyEntry.status), func.count()).group_by(
+            col(JourneyEntry.journey_id), col(JourneyEntry.status)
+        )
+    ):
+        counts.setdefault(journey_id, {})[status] = count
+    return [
+        JourneySummary(
+            key=row.key, name=row.name, status=row.status, live_version=row.live_version,
+            running=counts.get(row.id or 0, {}).get("running", 0), entered=sum(counts.get(row.id or 0, {}).values()),
+        )
+        for row in session.scalars(select(Journey).order_by(col(Journey.key)))
+    ]  # fmt: skip

@@ -1,0 +1,305 @@
+"""JourneyRun on the time-skipping server: waits of weeks in seconds, events, goals, re-entry, pause, versions."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from engine.db import session_scope
+from engine.journey.plan import Plan
+from engine.journey.store import set_status
+from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member, MemberTag, Tag
+from tests.workflows.conftest import load_members, publish_live
+from workflows.enroll import enroll, entry_key_for, workflow_id_for
+from workflows.journey_activities import MemberEventSignal
+from workflows.journey_run import JourneyRun, JourneyRunResult
+
+pytestmark = [pytest.mark.database]
+
+MEMBERS = "M1,张三,zs@example.com,,,,上海,,2024-01-01,VIP\nM2,李四,,,,,北京,,2024-01-01,\nM3,王五,,,,,,,2024-01-01,\n"
+
+
+def journey(key: str, steps: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+    return {"id": key, "name": key, "trigger": {"type": "manual"}, "steps": steps, **settings}
+
+
+def tags_of(member_key: str) -> set[str]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(Tag.name)
+            .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
+            .join(Member, col(Member.id) == col(MemberTag.member_id))
+            .where(col(Member.external_id) == member_key)
+        )
+        return set(rows.scalars())
+
+
+async def run_for(
+    client: Client, plan: Plan, member: str, task_queue: str, occasion: str = "manual-1"
+) -> JourneyRunResult:
+    report = await enroll(client, plan, [member], occasion, task_queue=task_queue)
+    assert report.started == 1
+    handle: WorkflowHandle[Any, JourneyRunResult] = client.get_workflow_handle(
+        workflow_id_for(plan, member, entry_key_for(plan, occasion)), result_type=JourneyRunResult
+    )
+    return await handle.result()
+
+
+VIP_JOURNEY = journey(
+    "vip-thanks",
+    [
+        {"id": "is-vip", "type": "if_else", "condition": {"kind": "has_tag", "tag": "VIP"},
+         "then": [{"id": "thank", "type": "add_tag", "tag": "VIP_THANKED"}],
+         "else": [{"id": "not-vip", "type": "exit", "reason": "not a VIP"}]},
+        {"id": "wait-1d", "type": "wait", "days": 1},
+        {"id": "done", "type": "add_tag", "tag": "VIP_FOLLOWED_UP"},
+    ],
+)  # fmt: skip
+
+
+async def test_tag_journey_branches_on_the_tag_and_records_every_block(
+    worker: Client, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(VIP_JOURNEY)
+
+    vip = await run_for(worker, plan, "M1", task_queue)
+    other = await run_for(worker, plan, "M2", task_queue)
+
+    assert (vip.status, vip.blocks) == ("completed", ["is-vip", "thank", "wait-1d", "done"])
+    assert (other.status, other.reason, other.blocks) == ("exited", "not a VIP", ["is-vip", "not-vip"])
+    assert {"VIP_THANKED", "VIP_FOLLOWED_UP"} <= tags_of("M1")
+    assert tags_of("M2") == set()
+    with session_scope() as session:
+        steps = {(s.block_id, s.branch) for s in session.scalars(select(JourneyStep)) if s.left_at is not None}
+        entries = {e.status for e in session.scalars(select(JourneyEntry))}
+    assert {("is-vip", "then"), ("is-vip", "else"), ("wait-1d", None), ("done", None)} <= steps
+    assert entries == {"completed", "exited"}
+
+
+async def test_a_sixty_day_journey_runs_in_seconds(worker: Client, task_queue: str, tmp_path: Path) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(
+        journey(
+            "sixty-days",
+            [{"id": "w30", "type": "wait", "days": 30}, {"id": "t30", "type": "add_tag", "tag": "DAY30"},
+             {"id": "w60", "type": "wait", "days": 30}, {"id": "t60", "type": "add_tag", "tag": "DAY60"}],
+        )
+    )  # fmt: skip
+    started = time.monotonic()
+
+    result = await run_for(worker, plan, "M3", task_queue)
+
+    assert result.status == "completed"
+    assert time.monotonic() - started < 20
+    assert {"DAY30", "DAY60"} <= tags_of("M3")
+
+
+WAIT_FOR_ORDER = journey(
+    "wait-for-order",
+    [
+        {"id": "wait-order", "type": "wait_for_event", "until": {"event": "order_placed"}, "timeout_days": 7,
+         "happened": [{"id": "thanks", "type": "add_tag", "tag": "BOUGHT"}],
+         "timed_out": [{"id": "nudge", "type": "add_tag", "tag": "NUDGE"}]},
+    ],
+)  # fmt: skip
+
+
+async def start(client: Client, plan: Plan, member: str, task_queue: str) -> WorkflowHandle[Any, JourneyRunResult]:
+    await enroll(client, plan, [member], "manual-1", task_queue=task_queue)
+    return client.get_workflow_handle(
+        workflow_id_for(plan, member, entry_key_for(plan, "manual-1")), result_type=JourneyRunResult
+    )
+
+
+async def test_wait_for_event_times_out(worker: Client, task_queue: str, tmp_path: Path) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(WAIT_FOR_ORDER)
+
+    result = await run_for(worker, plan, "M2", task_queue)
+
+    assert result.blocks == ["wait-order", "nudge"]
+    assert "NUDGE" in tags_of("M2")
+
+
+async def test_wait_for_event_is_satisfied_by_a_matching_event(
+    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(WAIT_FOR_ORDER)
+    handle = await start(worker, plan, "M2", task_queue)
+    await time_skipping.sleep(timedelta(days=2))
+
+    await handle.signal(JourneyRun.member_event, order_event(1, await time_skipping.get_current_time(), 99))
+    result = await handle.result()
+
+    assert result.blocks == ["wait-order", "thanks"]
+    assert "BOUGHT" in tags_of("M2")
+
+
+def order_event(event_id: int, at: Any, amount: float) -> MemberEventSignal:
+    return MemberEventSignal(event_id=event_id, type="order_placed", properties={"amount": amount}, occurred_at=at)
+
+
+async def test_a_goal_reached_mid_wait_ends_the_run_as_a_conversion(
+    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(
+        journey(
+            "winback-goal",
+            [{"id": "wait-10d", "type": "wait", "days": 10}, {"id": "late", "type": "add_tag", "tag": "LATE"}],
+            goal={"event": "order_placed", "where": [{"property": "amount", "op": "ge", "value": 100}],
+                  "within_days": 14},
+        )
+    )  # fmt: skip
+    handle = await start(worker, plan, "M2", task_queue)
+    await time_skipping.sleep(timedelta(days=3))
+    now = await time_skipping.get_current_time()
+
+    await handle.signal(JourneyRun.member_event, order_event(7, now, 50))  # below the goal's filter
+    await handle.signal(JourneyRun.member_event, order_event(8, now, 288.5))
+    result = await handle.result()
+
+    assert (result.status, result.blocks) == ("converted", ["wait-10d"])
+    assert "LATE" not in tags_of("M2")
+    with session_scope() as session:
+        conversion = session.scalars(select(Conversion)).one()
+        entry = session.scalars(select(JourneyEntry)).one()
+    assert (conversion.event_id, str(conversion.revenue)) == (8, "288.50")
+    assert (entry.status, entry.exit_reason) == ("converted", "goal reached: order_placed")
+
+
+@pytest.mark.parametrize(("policy", "second_started"), [("never", 0), ("after_exit", 1)])
+async def test_reentry_policy_decides_whether_a_finished_member_enters_again(
+    worker: Client, task_queue: str, tmp_path: Path, policy: str, second_started: int
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(
+        journey(f"reenter-{policy.replace('_', '-')}", [{"id": "t", "type": "add_tag", "tag": "X"}],
+                reentry={"policy": policy})
+    )  # fmt: skip
+    await run_for(worker, plan, "M1", task_queue, occasion="day-1")
+
+    again = await enroll(worker, plan, ["M1"], "day-2", task_queue=task_queue)
+
+    assert again.started == second_started
+    if second_started:
+        await worker.get_workflow_handle(workflow_id_for(plan, "M1", "day-2")).result()
+    with session_scope() as session:
+        entries = list(session.scalars(select(JourneyEntry)))
+    assert len(entries) == 1 + second_started
+
+
+async def test_always_reentry_enrolls_once_per_occasion_and_never_twice_for_the_same(
+    worker: Client, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(
+        journey("always", [{"id": "t", "type": "add_tag", "tag": "X"}], reentry={"policy": "always"})
+    )
+    await run_for(worker, plan, "M1", task_queue, occasion="sweep-2026-01-01")
+
+    same_day = await enroll(worker, plan, ["M1"], "sweep-2026-01-01", task_queue=task_queue)
+    next_day = await run_for(worker, plan, "M1", task_queue, occasion="sweep-2026-01-02")
+
+    assert same_day.started == 0
+    assert next_day.status == "completed"
+    with session_scope() as session:
+        actions = list(session.scalars(select(JourneyAction)))
+    assert len(actions) == 2  # one tag action per entry, each with its own idempotency key
+
+
+async def test_while_another_run_is_inside_after_exit_rejects_a_second(
+    worker: Client, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(
+        journey("one-at-a-time", [{"id": "w", "type": "wait", "days": 5}], reentry={"policy": "after_exit"})
+    )
+    await enroll(worker, plan, ["M1"], "day-1", task_queue=task_queue)
+
+    second = await enroll(worker, plan, ["M1"], "day-2", task_queue=task_queue)
+
+    assert (second.started, second.already_in) == (0, 1)
+
+
+async def test_a_paused_journey_holds_members_before_their_next_action_until_resumed(
+    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _published, plan = publish_live(
+        journey("pausable", [{"id": "w", "type": "wait", "days": 1}, {"id": "t", "type": "add_tag", "tag": "AFTER"}])
+    )
+    handle = await start(worker, plan, "M1", task_queue)
+    await handle.signal(JourneyRun.pause_journey, True)
+    await time_skipping.sleep(timedelta(days=3))
+
+    held = await handle.query(JourneyRun.position)
+    tags_while_paused = tags_of("M1")
+    await handle.signal(JourneyRun.pause_journey, False)
+    result = await handle.result()
+
+    assert held == ["w"]
+    assert "AFTER" not in tags_while_paused
+    assert result.status == "completed"
+    assert "AFTER" in tags_of("M1")
+
+
+async def test_a_paused_journey_admits_nobody_new(worker: Client, task_queue: str, tmp_path: Path) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(journey("closed", [{"id": "t", "type": "add_tag", "tag": "X"}]))
+    with session_scope() as session:
+        row = session.scalars(select(Journey).where(col(Journey.key) == "closed")).one()
+        set_status(row, "paused", row.updated_at)
+
+    result = await run_for(worker, plan, "M1", task_queue)
+
+    assert (result.status, result.reason) == ("not_entered", "journey is paused")
+    assert "X" not in tags_of("M1")
+
+
+async def test_archiving_ends_running_members_cleanly(
+    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(journey("archivable", [{"id": "w", "type": "wait", "days": 30}]))
+    handle = await start(worker, plan, "M1", task_queue)
+    await time_skipping.sleep(timedelta(days=1))
+
+    await handle.signal(JourneyRun.archive_journey)
+    result = await handle.result()
+
+    assert (result.status, result.reason) == ("exited", "journey archived")
+
+
+async def test_members_finish_on_the_version_they_entered_with(
+    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    load_members(tmp_path, MEMBERS)
+    v1 = journey("pinned", [{"id": "w", "type": "wait", "days": 2}, {"id": "t", "type": "add_tag", "tag": "V1"}])
+    first, plan_v1 = publish_live(v1)
+    handle = await start(worker, plan_v1, "M1", task_queue)
+    await time_skipping.sleep(timedelta(days=1))
+
+    second, plan_v2 = publish_live(
+        journey("pinned", [{"id": "w", "type": "wait", "days": 2}, {"id": "t", "type": "add_tag", "tag": "V2"}])
+    )
+    old = await handle.result()
+    new = await run_for(worker, plan_v2, "M2", task_queue)
+
+    assert (first.version, second.version) == (1, 2)
+    assert old.status == new.status == "completed"
+    assert "V1" in tags_of("M1") and "V2" not in tags_of("M1")
+    assert "V2" in tags_of("M2")
+    with session_scope() as session:
+        versions = dict(session.execute(select(Member.external_id, JourneyEntry.version).join(Member)).tuples().all())
+    assert versions == {"M1": 1, "M2": 2}

@@ -1,0 +1,77 @@
+"""/api/journeys: publish journeys, list them, pause / resume / archive, enroll members by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
+from pydantic import BaseModel, Field
+
+from engine.db import session_scope
+from engine.errors import InputError
+from engine.journey.language import Status
+from engine.journey.store import JourneySummary, Published, event_types_in_use, journey_summaries, live_plan
+from engine.journey.validate import check_journey
+from engine.settings import get_settings
+from web.auth import require_api_token
+from web.temporal import temporal_client
+from workflows.control import change_status, publish_journey
+from workflows.enroll import EnrollReport, enroll
+
+
+class StatusChange(BaseModel):
+    status: Literal["live", "paused", "archived"]
+
+
+class Enrollment(BaseModel):
+    member_ids: list[str] = Field(min_length=1, max_length=10_000)
+    occasion: str = Field("manual", max_length=100, description="Names this enrollment; repeating it is a no-op.")
+
+
+class JourneyController(Controller):
+    path = "/api/journeys"
+    guards = [require_api_token]  # noqa: RUF012
+    tags = ["journeys"]  # noqa: RUF012
+
+    @get(summary="Every journey with its status and live version")
+    async def index(self) -> list[JourneySummary]:
+        return await asyncio.to_thread(_summaries)
+
+    @post(summary="Validate and publish a journey (a new version only if it changed); 422 lists every problem")
+    async def publish(self, data: JSONBody[dict[str, Any]], state: State, status: Status = "live") -> Published:
+        known = await asyncio.to_thread(_known_events)
+        journey, problems = check_journey(data, known)
+        if journey is None or problems:
+            raise InputError([str(p) for p in problems], status_code=422)
+        return await publish_journey(await temporal_client(state), get_settings(), journey, status)
+
+    @post("/{key:str}/status", summary="Pause, resume (live) or archive a journey")
+    async def set_status(self, key: FromPath[str], data: StatusChange, state: State) -> dict[str, Any]:
+        told = await change_status(await temporal_client(state), get_settings(), key, data.status)
+        return {"key": key, "status": data.status, "running_members_told": len(told)}
+
+    @post("/{key:str}/enroll", summary="Enroll members by id (manual trigger); repeats of an occasion are no-ops")
+    async def enroll_members(self, key: FromPath[str], data: Enrollment, state: State) -> EnrollReport:
+        journey, plan = await asyncio.to_thread(_live, key)
+        if journey.status != "live":
+            raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"], 409)
+        client = await temporal_client(state)
+        return await enroll(client, plan, data.member_ids, data.occasion, task_queue=get_settings().temporal_task_queue)
+
+
+def _summaries() -> list[JourneySummary]:
+    with session_scope() as session:
+        return journey_summaries(session)
+
+
+def _known_events() -> set[str]:
+    with session_scope() as session:
+        return event_types_in_use(session)
+
+
+def _live(key: str) -> Any:
+    with session_scope() as session:
+        return live_plan(session, key)

@@ -1,0 +1,84 @@
+"""Publishing journeys and changing their status, with everything Temporal must hear about it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlmodel import col
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from engine.db import session_scope
+from engine.journey.language import JourneyDefinition, Status
+from engine.journey.plan import Plan
+from engine.journey.store import Published, live_journeys, live_plan, publish, set_status
+from engine.models import Journey, JourneyEntry, utc_now
+from engine.settings import Settings
+from workflows.journey_run import JourneyRun
+from workflows.schedules import sync_schedule
+
+
+async def publish_journey(client: Client, settings: Settings, journey: JourneyDefinition, status: Status) -> Published:
+    published = await asyncio.to_thread(_publish, journey, status)
+    _, plan = await asyncio.to_thread(_plan, journey.key)
+    await sync_schedule(client, settings, plan, published.status)
+    return published
+
+
+def _publish(journey: JourneyDefinition, status: Status) -> Published:
+    with session_scope() as session:
+        return publish(session, journey, now=utc_now(), status=status)
+
+
+def _plan(key: str) -> tuple[Journey, Plan]:
+    with session_scope() as session:
+        return live_plan(session, key)
+
+
+async def change_status(client: Client, settings: Settings, key: str, status: Status) -> list[str]:
+    """Pause (running members hold before their next action), resume, or archive (running members leave)."""
+    workflow_ids, plan = await asyncio.to_thread(_set_status, key, status)
+    if status == "archived":
+        await asyncio.gather(*(_tell(client, wf, "archive") for wf in workflow_ids))
+    else:
+        await asyncio.gather(*(_tell(client, wf, "pause", status == "paused") for wf in workflow_ids))
+    await sync_schedule(client, settings, plan, status)
+    return workflow_ids
+
+
+def _set_status(key: str, status: Status) -> tuple[list[str], Plan]:
+    with session_scope() as session:
+        row, plan = live_plan(session, key)
+        set_status(row, status, utc_now())
+        running = session.execute(
+            select(col(JourneyEntry.workflow_id)).where(
+                col(JourneyEntry.journey_id) == row.id, col(JourneyEntry.status) == "running"
+            )
+        )
+        return list(running.scalars()), plan
+
+
+async def _tell(client: Client, workflow_id: str, what: str, paused: bool = False) -> None:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        if what == "archive":
+            await handle.signal(JourneyRun.archive_journey)
+        else:
+            await handle.signal(JourneyRun.pause_journey, paused)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+
+
+async def sync_all_schedules(client: Client, settings: Settings) -> int:
+    """At worker start: every live or paused sweeping journey has its schedule (publishing may have been offline)."""
+
+    def plans() -> list[tuple[str, Plan]]:
+        with session_scope() as session:
+            return [(row.status, plan) for row, plan in live_journeys(session)]
+
+    found = await asyncio.to_thread(plans)
+    for status, plan in found:
+        await sync_schedule(client, settings, plan, status)
+    return len(found)

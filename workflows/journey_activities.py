@@ -1,0 +1,179 @@
+"""The JourneyRun's own activities: enter the journey, choose a branch, record steps, finish the entry.
+
+They run as local activities (a marker in the history rather than three events each) and are idempotent: an
+entry is keyed by (journey, member, entry key), steps by (entry, block), the finish is a plain overwrite.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlmodel import col
+from temporalio import activity
+
+from engine.db import session_scope
+from engine.ingest import insert_new
+from engine.journey.facts import MemberFacts
+from engine.journey.ledger import entry_row, record_steps
+from engine.journey.plan import Plan
+from engine.journey.runtime import EntryRef, StepRecord
+from engine.models import Conversion, Journey, JourneyEntry, Member, table_of
+from engine.settings import get_settings
+from nodes import Condition
+
+
+class MemberEventSignal(BaseModel):
+    """A member event as running journeys receive it."""
+
+    event_id: int
+    type: str
+    properties: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: datetime
+
+
+class EnterInput(BaseModel):
+    plan: Plan
+    member_key: str
+    entry_key: str
+    workflow_id: str
+    run_id: str
+    now: datetime
+
+
+class EnterOutcome(BaseModel):
+    entry: EntryRef | None = None
+    reason: str = ""
+
+
+class ChooseInput(BaseModel):
+    entry: EntryRef
+    conditions: list[Condition]
+    now: datetime
+    steps: list[StepRecord] = Field(default_factory=list)
+
+
+class StepsInput(BaseModel):
+    entry: EntryRef
+    steps: list[StepRecord]
+
+
+class FinishInput(BaseModel):
+    entry: EntryRef
+    status: str
+    reason: str
+    now: datetime
+    steps: list[StepRecord] = Field(default_factory=list)
+    goal_event: MemberEventSignal | None = None
+
+
+@activity.defn
+def enter_journey(request: EnterInput) -> EnterOutcome:
+    """Record the entry, or say why this member does not enter (not live, not in the audience, already in, …)."""
+    plan = request.plan
+    with session_scope() as session:
+        journey = session.scalar(select(Journey).where(col(Journey.key) == plan.journey_key))
+        member = session.scalar(select(Member).where(col(Member.external_id) == request.member_key))
+        if journey is None or journey.id is None or member is None or member.id is None:
+            return EnterOutcome(reason="journey or member does not exist")
+        existing = session.scalar(
+            select(JourneyEntry).where(
+                col(JourneyEntry.journey_id) == journey.id,
+                col(JourneyEntry.member_id) == member.id,
+                col(JourneyEntry.entry_key) == request.entry_key,
+            )
+        )
+        if existing is not None:
+            if existing.run_id == request.run_id:  # this very run, retried after a crash
+                return EnterOutcome(entry=_ref(existing, plan, member))
+            return EnterOutcome(reason=f"already entered ({request.entry_key})")
+        if journey.status != "live":
+            return EnterOutcome(reason=f"journey is {journey.status}")
+        if plan.audience is not None and not plan.audience.holds(
+            MemberFacts(session, member, now=request.now, entered_at=request.now)
+        ):
+            return EnterOutcome(reason="not in the journey's audience")
+        if reason := _too_soon(session, plan, journey.id, member.id, request.now):
+            return EnterOutcome(reason=reason)
+        row = {"journey_id": journey.id, "version": plan.version, "member_id": member.id,
+               "entry_key": request.entry_key, "workflow_id": request.workflow_id, "run_id": request.run_id,
+               "status": "running", "entered_at": request.now}  # fmt: skip
+        if not insert_new(
+            session, table_of(JourneyEntry), [row], "id", conflict_on=["journey_id", "member_id", "entry_key"]
+        ):
+            return EnterOutcome(reason=f"already entered ({request.entry_key})")
+        created = session.scalar(
+            select(JourneyEntry).where(
+                col(JourneyEntry.journey_id) == journey.id,
+                col(JourneyEntry.member_id) == member.id,
+                col(JourneyEntry.entry_key) == request.entry_key,
+            )
+        )
+        assert created is not None
+        return EnterOutcome(entry=_ref(created, plan, member))
+
+
+def _too_soon(session: Any, plan: Plan, journey_id: int, member_id: int, now: datetime) -> str | None:
+    if plan.reentry.policy != "always" or plan.reentry.min_gap_days <= 0:
+        return None
+    last = session.scalar(
+        select(col(JourneyEntry.entered_at))
+        .where(col(JourneyEntry.journey_id) == journey_id, col(JourneyEntry.member_id) == member_id)
+        .order_by(col(JourneyEntry.entered_at).desc())
+        .limit(1)
+    )
+    if last is not None and now - last < timedelta(days=plan.reentry.min_gap_days):
+        return f"entered less than {plan.reentry.min_gap_days} days ago"
+    return None
+
+
+def _ref(entry: JourneyEntry, plan: Plan, member: Member) -> EntryRef:
+    assert entry.id is not None and member.id is not None
+    return EntryRef(
+        entry_id=entry.id, journey_id=entry.journey_id, journey_key=plan.journey_key, version=entry.version,
+        member_id=member.id, member_key=member.external_id,
+        member_timezone=member.timezone or get_settings().shop_timezone,
+        workflow_id=entry.workflow_id, entry_key=entry.entry_key, entered_at=entry.entered_at,
+    )  # fmt: skip
+
+
+@activity.defn
+def choose_branch(request: ChooseInput) -> int | None:
+    """The index of the first condition that holds for the member now, or None."""
+    with session_scope() as session:
+        record_steps(session, request.entry, request.steps)
+        member = session.get(Member, request.entry.member_id)
+        assert member is not None
+        facts = MemberFacts(session, member, now=request.now, entered_at=request.entry.entered_at)
+        return next((index for index, condition in enumerate(request.conditions) if condition.holds(facts)), None)
+
+
+@activity.defn
+def record_journey_steps(request: StepsInput) -> None:
+    with session_scope() as session:
+        record_steps(session, request.entry, request.steps)
+
+
+@activity.defn
+def finish_entry(request: FinishInput) -> None:
+    """Close the entry with its outcome; a goal reached records the conversion and its revenue once."""
+    with session_scope() as session:
+        record_steps(session, request.entry, request.steps)
+        entry = entry_row(session, request.entry.entry_id)
+        entry.status, entry.exit_reason, entry.ended_at = request.status, request.reason, request.now
+        if request.goal_event is not None:
+            event = request.goal_event
+            row = {"entry_id": entry.id, "journey_id": entry.journey_id, "member_id": entry.member_id,
+                   "event_id": event.event_id, "revenue": _revenue(event.properties),
+                   "converted_at": event.occurred_at}  # fmt: skip
+            insert_new(session, table_of(Conversion), [row], "entry_id")
+
+
+def _revenue(properties: dict[str, Any]) -> Decimal:
+    try:
+        return Decimal(str(properties.get("amount", 0))).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return Decimal("0.00")

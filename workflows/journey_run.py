@@ -1,0 +1,218 @@
+"""JourneyRun: one member's pass through one journey version, a deterministic interpreter over its plan.
+
+Every read and write happens in an activity; the workflow only keeps time, listens for the member's events
+(signals) and walks the plan. Blocks run through the JourneyRunContext methods below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Literal, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from engine.journey.base import BlockBase, ConditionBase
+    from engine.journey.events import EventMatch
+    from engine.journey.plan import Plan
+    from engine.journey.runtime import ActionInput, ActionResult, EntryRef, StepRecord
+    from workflows.journey_activities import (
+        ChooseInput,
+        EnterInput,
+        FinishInput,
+        MemberEventSignal,
+        StepsInput,
+        choose_branch,
+        enter_journey,
+        finish_entry,
+        record_journey_steps,
+    )
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+InputT = TypeVar("InputT")
+OutputT = TypeVar("OutputT")
+RunStatus = Literal["not_entered", "completed", "converted", "exited"]
+
+
+class JourneyRunInput(BaseModel):
+    plan: Plan
+    member_key: str
+    entry_key: str
+    trigger_event_id: int | None = None
+
+
+class JourneyRunResult(BaseModel):
+    status: RunStatus
+    reason: str = ""
+    blocks: list[str] = []
+
+
+@workflow.defn
+class JourneyRun:
+    def __init__(self) -> None:
+        self._plan: Plan | None = None
+        self._entry: EntryRef | None = None
+        self._trigger_event_id: int | None = None
+        self._events: list[MemberEventSignal] = []
+        self._seen_events: set[int] = set()
+        self._paused = False
+        self._end: tuple[RunStatus, str] | None = None
+        self._goal_event: MemberEventSignal | None = None
+        self._steps: dict[str, StepRecord] = {}
+        self._passed: list[str] = []
+
+    # --- signals and queries -------------------------------------------------------------------------------
+
+    @workflow.signal
+    def member_event(self, event: MemberEventSignal) -> None:
+        if event.event_id in self._seen_events:  # delivered twice (dispatchers are at-least-once)
+            return
+        self._seen_events.add(event.event_id)
+        self._events.append(event)
+        self._check_goal(event)
+
+    @workflow.signal
+    def pause_journey(self, paused: bool) -> None:
+        self._paused = paused
+
+    @workflow.signal
+    def archive_journey(self) -> None:
+        self._finish("exited", "journey archived")
+
+    @workflow.query
+    def position(self) -> list[str]:
+        return list(self._passed)
+
+    # --- the interpreter -----------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, request: JourneyRunInput) -> JourneyRunResult:
+        plan = self._plan = request.plan
+        self._trigger_event_id = request.trigger_event_id
+        info = workflow.info()
+        outcome = await self._local(
+            enter_journey,
+            EnterInput(
+                plan=plan, member_key=request.member_key, entry_key=request.entry_key,
+                workflow_id=info.workflow_id, run_id=info.run_id, now=workflow.now(),
+            ),
+        )  # fmt: skip
+        if outcome.entry is None:
+            return JourneyRunResult(status="not_entered", reason=outcome.reason)
+        self._entry = outcome.entry
+        for event in self._events:  # events that arrived while we were entering
+            self._check_goal(event)
+
+        current = plan.start
+        while current is not None and self._end is None:
+            block = plan.block(current)
+            if block.category == "action":
+                await workflow.wait_condition(lambda: not self._paused or self._end is not None)
+                if self._end is not None:
+                    break
+            self._steps[current] = StepRecord(block_id=current, entered_at=workflow.now())
+            self._passed.append(current)
+            branch = await block.run(self)
+            self._steps[current] = self._steps[current].model_copy(update={"branch": branch, "left_at": workflow.now()})
+            current = plan.following(current, branch)
+
+        status, reason = self._end or ("completed", "reached the end")
+        await self._local(
+            finish_entry,
+            FinishInput(
+                entry=self._entry, status=status, reason=reason, now=workflow.now(), steps=self._take_steps(),
+                goal_event=self._goal_event if status == "converted" else None,
+            ),
+        )  # fmt: skip
+        return JourneyRunResult(status=status, reason=reason, blocks=list(self._passed))
+
+    # --- JourneyRunContext ---------------------------------------------------------------------------------
+
+    @property
+    def entry(self) -> EntryRef:
+        assert self._entry is not None
+        return self._entry
+
+    @property
+    def member_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.entry.member_timezone)
+
+    def now(self) -> datetime:
+        return workflow.now()
+
+    async def act(self, block: BlockBase, activity: Callable[[ActionInput], ActionResult]) -> ActionResult:
+        request = ActionInput(
+            entry=self.entry,
+            block=block.without_steps().model_dump(mode="json", by_alias=True),
+            idempotency_key=f"{self.entry.action_prefix}:{block.id}",
+            now=workflow.now(),
+            steps=self._take_steps(),
+        )
+        return await self._local(activity, request)
+
+    async def choose(self, block: BlockBase, conditions: Sequence[ConditionBase]) -> int | None:
+        request = ChooseInput(
+            entry=self.entry,
+            conditions=list(conditions),
+            now=workflow.now(),
+            steps=self._take_steps(),
+        )
+        return await self._local(choose_branch, request)
+
+    async def pause(self, duration: timedelta) -> None:
+        await self._flush_steps()
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._end is not None, timeout=duration)
+
+    async def wait_for_event(self, match: EventMatch, at_most: timedelta) -> bool:
+        await self._flush_steps()
+        since = len(self._events)
+
+        def happened() -> bool:
+            return any(match.matches(e.type, e.properties) for e in self._events[since:])
+
+        try:
+            await workflow.wait_condition(lambda: self._end is not None or happened(), timeout=at_most)
+        except TimeoutError:
+            return False
+        return happened()
+
+    def finish(self, reason: str) -> None:
+        self._finish("exited", reason)
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    def _finish(self, status: RunStatus, reason: str) -> None:
+        if self._end is None:
+            self._end = (status, reason)
+
+    def _check_goal(self, event: MemberEventSignal) -> None:
+        plan, entry = self._plan, self._entry
+        if plan is None or plan.goal is None or entry is None or self._end is not None:
+            return
+        if event.event_id == self._trigger_event_id or not plan.goal.match.matches(event.type, event.properties):
+            return
+        if entry.entered_at <= event.occurred_at <= entry.entered_at + timedelta(days=plan.goal.within_days):
+            self._goal_event = event
+            self._finish("converted", f"goal reached: {event.type}")
+
+    def _take_steps(self) -> list[StepRecord]:
+        """Steps not yet recorded; blocks still running stay pending so their exit is recorded later."""
+        pending = list(self._steps.values())
+        self._steps = {block_id: step for block_id, step in self._steps.items() if step.left_at is None}
+        return pending
+
+    async def _flush_steps(self) -> None:
+        if self._steps:
+            await self._local(record_journey_steps, StepsInput(entry=self.entry, steps=self._take_steps()))
+
+    async def _local(self, activity: Callable[[InputT], OutputT], request: InputT) -> OutputT:
+        return await workflow.execute_local_activity(
+            activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
