@@ -24,7 +24,21 @@ from sqlalchemy import text  # noqa: E402
 
 from engine.db import get_engine, upgrade  # noqa: E402
 
-TABLES = ("events", "member_tags", "orders", "tags", "members")
+TABLES = (
+    "journey_steps",
+    "journey_actions",
+    "conversions",
+    "journey_entries",
+    "journey_versions",
+    "journeys",
+    "points_ledger",
+    "coupons",
+    "events",
+    "member_tags",
+    "orders",
+    "tags",
+    "members",
+)
 
 
 @pytest.fixture(scope="session")

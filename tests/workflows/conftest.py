@@ -8,11 +8,15 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -23,6 +27,8 @@ from engine.journey.language import JourneyDefinition, parse_journey
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_plan, publish
 from engine.models import utc_now
+from workflows.enroll import EnrollReport, enroll, entry_key_for, workflow_id_for
+from workflows.journey_run import JourneyRunResult
 from workflows.worker import ACTIVITIES, WORKFLOWS
 
 
@@ -33,8 +39,9 @@ def test_server() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh server per test: its own clock and workflow ids, so tests cannot see each other's runs."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=test_server()
     )
@@ -53,16 +60,54 @@ def task_queue() -> str:
     return f"test-{uuid.uuid4().hex[:8]}"
 
 
+@asynccontextmanager
+async def time_passing(env: WorkflowEnvironment) -> AsyncIterator[None]:
+    """Let the time-skipping server jump over timers while the block runs (it holds time still otherwise)."""
+    await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
+    try:
+        yield
+    finally:
+        await env.client.test_service.lock_time_skipping(LockTimeSkippingRequest())
+
+
+@dataclass
+class Lane:
+    """A running worker on the time-skipping server, and the ways a test drives journeys through it."""
+
+    client: Client
+    env: WorkflowEnvironment
+    task_queue: str
+
+    async def enroll(self, plan: Plan, members: list[str], occasion: str = "manual-1") -> EnrollReport:
+        return await enroll(self.client, plan, members, occasion, task_queue=self.task_queue)
+
+    def handle(self, plan: Plan, member: str, occasion: str = "manual-1") -> WorkflowHandle[Any, JourneyRunResult]:
+        workflow_id = workflow_id_for(plan, member, entry_key_for(plan, occasion))
+        return self.client.get_workflow_handle(workflow_id, result_type=JourneyRunResult)
+
+    async def start(self, plan: Plan, member: str, occasion: str = "manual-1") -> WorkflowHandle[Any, JourneyRunResult]:
+        report = await self.enroll(plan, [member], occasion)
+        assert report.started == 1, report
+        return self.handle(plan, member, occasion)
+
+    async def result(self, handle: WorkflowHandle[Any, JourneyRunResult]) -> JourneyRunResult:
+        async with time_passing(self.env):
+            return await handle.result()
+
+    async def run(self, plan: Plan, member: str, occasion: str = "manual-1") -> JourneyRunResult:
+        return await self.result(await self.start(plan, member, occasion))
+
+
 @pytest.fixture
 async def worker(
     time_skipping: WorkflowEnvironment, executor: concurrent.futures.ThreadPoolExecutor, task_queue: str, db: None
-) -> AsyncIterator[Client]:
-    """A worker with every memberflow workflow and activity; yields the client to start workflows with."""
+) -> AsyncIterator[Lane]:
+    """A worker with every memberflow workflow and activity, on a queue of its own."""
     async with Worker(
         time_skipping.client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
         activity_executor=executor,
     ):  # fmt: skip
-        yield time_skipping.client
+        yield Lane(time_skipping.client, time_skipping, task_queue)
 
 
 def publish_live(journey: dict[str, object] | JourneyDefinition) -> tuple[Published, Plan]:

@@ -10,17 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
-from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
 from engine.db import session_scope
-from engine.journey.plan import Plan
 from engine.journey.store import set_status
 from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member, MemberTag, Tag
-from tests.workflows.conftest import load_members, publish_live
-from workflows.enroll import enroll, entry_key_for, workflow_id_for
+from tests.workflows.conftest import Lane, load_members, publish_live
 from workflows.journey_activities import MemberEventSignal
-from workflows.journey_run import JourneyRun, JourneyRunResult
+from workflows.journey_run import JourneyRun
 
 pytestmark = [pytest.mark.database]
 
@@ -34,23 +30,12 @@ def journey(key: str, steps: list[dict[str, Any]], **settings: Any) -> dict[str,
 def tags_of(member_key: str) -> set[str]:
     with session_scope() as session:
         rows = session.execute(
-            select(Tag.name)
+            select(col(Tag.name))
             .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
             .join(Member, col(Member.id) == col(MemberTag.member_id))
             .where(col(Member.external_id) == member_key)
         )
         return set(rows.scalars())
-
-
-async def run_for(
-    client: Client, plan: Plan, member: str, task_queue: str, occasion: str = "manual-1"
-) -> JourneyRunResult:
-    report = await enroll(client, plan, [member], occasion, task_queue=task_queue)
-    assert report.started == 1
-    handle: WorkflowHandle[Any, JourneyRunResult] = client.get_workflow_handle(
-        workflow_id_for(plan, member, entry_key_for(plan, occasion)), result_type=JourneyRunResult
-    )
-    return await handle.result()
 
 
 VIP_JOURNEY = journey(
@@ -65,14 +50,12 @@ VIP_JOURNEY = journey(
 )  # fmt: skip
 
 
-async def test_tag_journey_branches_on_the_tag_and_records_every_block(
-    worker: Client, task_queue: str, tmp_path: Path
-) -> None:
+async def test_tag_journey_branches_on_the_tag_and_records_every_block(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(VIP_JOURNEY)
 
-    vip = await run_for(worker, plan, "M1", task_queue)
-    other = await run_for(worker, plan, "M2", task_queue)
+    vip = await worker.run(plan, "M1")
+    other = await worker.run(plan, "M2")
 
     assert (vip.status, vip.blocks) == ("completed", ["is-vip", "thank", "wait-1d", "done"])
     assert (other.status, other.reason, other.blocks) == ("exited", "not a VIP", ["is-vip", "not-vip"])
@@ -85,7 +68,7 @@ async def test_tag_journey_branches_on_the_tag_and_records_every_block(
     assert entries == {"completed", "exited"}
 
 
-async def test_a_sixty_day_journey_runs_in_seconds(worker: Client, task_queue: str, tmp_path: Path) -> None:
+async def test_a_sixty_day_journey_runs_in_seconds(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(
         journey(
@@ -96,7 +79,7 @@ async def test_a_sixty_day_journey_runs_in_seconds(worker: Client, task_queue: s
     )  # fmt: skip
     started = time.monotonic()
 
-    result = await run_for(worker, plan, "M3", task_queue)
+    result = await worker.run(plan, "M3")
 
     assert result.status == "completed"
     assert time.monotonic() - started < 20
@@ -113,33 +96,24 @@ WAIT_FOR_ORDER = journey(
 )  # fmt: skip
 
 
-async def start(client: Client, plan: Plan, member: str, task_queue: str) -> WorkflowHandle[Any, JourneyRunResult]:
-    await enroll(client, plan, [member], "manual-1", task_queue=task_queue)
-    return client.get_workflow_handle(
-        workflow_id_for(plan, member, entry_key_for(plan, "manual-1")), result_type=JourneyRunResult
-    )
-
-
-async def test_wait_for_event_times_out(worker: Client, task_queue: str, tmp_path: Path) -> None:
+async def test_wait_for_event_times_out(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(WAIT_FOR_ORDER)
 
-    result = await run_for(worker, plan, "M2", task_queue)
+    result = await worker.run(plan, "M2")
 
     assert result.blocks == ["wait-order", "nudge"]
     assert "NUDGE" in tags_of("M2")
 
 
-async def test_wait_for_event_is_satisfied_by_a_matching_event(
-    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
-) -> None:
+async def test_wait_for_event_is_satisfied_by_a_matching_event(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(WAIT_FOR_ORDER)
-    handle = await start(worker, plan, "M2", task_queue)
-    await time_skipping.sleep(timedelta(days=2))
+    handle = await worker.start(plan, "M2")
+    await worker.env.sleep(timedelta(days=2))
 
-    await handle.signal(JourneyRun.member_event, order_event(1, await time_skipping.get_current_time(), 99))
-    result = await handle.result()
+    await handle.signal(JourneyRun.member_event, order_event(1, await worker.env.get_current_time(), 99))
+    result = await worker.result(handle)
 
     assert result.blocks == ["wait-order", "thanks"]
     assert "BOUGHT" in tags_of("M2")
@@ -149,9 +123,7 @@ def order_event(event_id: int, at: Any, amount: float) -> MemberEventSignal:
     return MemberEventSignal(event_id=event_id, type="order_placed", properties={"amount": amount}, occurred_at=at)
 
 
-async def test_a_goal_reached_mid_wait_ends_the_run_as_a_conversion(
-    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
-) -> None:
+async def test_a_goal_reached_mid_wait_ends_the_run_as_a_conversion(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(
         journey(
@@ -161,13 +133,13 @@ async def test_a_goal_reached_mid_wait_ends_the_run_as_a_conversion(
                   "within_days": 14},
         )
     )  # fmt: skip
-    handle = await start(worker, plan, "M2", task_queue)
-    await time_skipping.sleep(timedelta(days=3))
-    now = await time_skipping.get_current_time()
+    handle = await worker.start(plan, "M2")
+    await worker.env.sleep(timedelta(days=3))
+    now = await worker.env.get_current_time()
 
     await handle.signal(JourneyRun.member_event, order_event(7, now, 50))  # below the goal's filter
     await handle.signal(JourneyRun.member_event, order_event(8, now, 288.5))
-    result = await handle.result()
+    result = await worker.result(handle)
 
     assert (result.status, result.blocks) == ("converted", ["wait-10d"])
     assert "LATE" not in tags_of("M2")
@@ -180,36 +152,36 @@ async def test_a_goal_reached_mid_wait_ends_the_run_as_a_conversion(
 
 @pytest.mark.parametrize(("policy", "second_started"), [("never", 0), ("after_exit", 1)])
 async def test_reentry_policy_decides_whether_a_finished_member_enters_again(
-    worker: Client, task_queue: str, tmp_path: Path, policy: str, second_started: int
+    worker: Lane, tmp_path: Path, policy: str, second_started: int
 ) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(
         journey(f"reenter-{policy.replace('_', '-')}", [{"id": "t", "type": "add_tag", "tag": "X"}],
                 reentry={"policy": policy})
     )  # fmt: skip
-    await run_for(worker, plan, "M1", task_queue, occasion="day-1")
+    await worker.run(plan, "M1", occasion="day-1")
 
-    again = await enroll(worker, plan, ["M1"], "day-2", task_queue=task_queue)
+    again = await worker.enroll(plan, ["M1"], "day-2")
 
     assert again.started == second_started
     if second_started:
-        await worker.get_workflow_handle(workflow_id_for(plan, "M1", "day-2")).result()
+        await worker.result(worker.handle(plan, "M1", "day-2"))
     with session_scope() as session:
         entries = list(session.scalars(select(JourneyEntry)))
     assert len(entries) == 1 + second_started
 
 
 async def test_always_reentry_enrolls_once_per_occasion_and_never_twice_for_the_same(
-    worker: Client, task_queue: str, tmp_path: Path
+    worker: Lane, tmp_path: Path
 ) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(
         journey("always", [{"id": "t", "type": "add_tag", "tag": "X"}], reentry={"policy": "always"})
     )
-    await run_for(worker, plan, "M1", task_queue, occasion="sweep-2026-01-01")
+    await worker.run(plan, "M1", occasion="sweep-2026-01-01")
 
-    same_day = await enroll(worker, plan, ["M1"], "sweep-2026-01-01", task_queue=task_queue)
-    next_day = await run_for(worker, plan, "M1", task_queue, occasion="sweep-2026-01-02")
+    same_day = await worker.enroll(plan, ["M1"], "sweep-2026-01-01")
+    next_day = await worker.run(plan, "M1", occasion="sweep-2026-01-02")
 
     assert same_day.started == 0
     assert next_day.status == "completed"
@@ -218,35 +190,33 @@ async def test_always_reentry_enrolls_once_per_occasion_and_never_twice_for_the_
     assert len(actions) == 2  # one tag action per entry, each with its own idempotency key
 
 
-async def test_while_another_run_is_inside_after_exit_rejects_a_second(
-    worker: Client, task_queue: str, tmp_path: Path
-) -> None:
+async def test_while_another_run_is_inside_after_exit_rejects_a_second(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(
         journey("one-at-a-time", [{"id": "w", "type": "wait", "days": 5}], reentry={"policy": "after_exit"})
     )
-    await enroll(worker, plan, ["M1"], "day-1", task_queue=task_queue)
+    await worker.enroll(plan, ["M1"], "day-1")
 
-    second = await enroll(worker, plan, ["M1"], "day-2", task_queue=task_queue)
+    second = await worker.enroll(plan, ["M1"], "day-2")
 
     assert (second.started, second.already_in) == (0, 1)
 
 
 async def test_a_paused_journey_holds_members_before_their_next_action_until_resumed(
-    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
+    worker: Lane, tmp_path: Path
 ) -> None:
     load_members(tmp_path, MEMBERS)
     _published, plan = publish_live(
         journey("pausable", [{"id": "w", "type": "wait", "days": 1}, {"id": "t", "type": "add_tag", "tag": "AFTER"}])
     )
-    handle = await start(worker, plan, "M1", task_queue)
+    handle = await worker.start(plan, "M1")
     await handle.signal(JourneyRun.pause_journey, True)
-    await time_skipping.sleep(timedelta(days=3))
+    await worker.env.sleep(timedelta(days=3))
 
     held = await handle.query(JourneyRun.position)
     tags_while_paused = tags_of("M1")
     await handle.signal(JourneyRun.pause_journey, False)
-    result = await handle.result()
+    result = await worker.result(handle)
 
     assert held == ["w"]
     assert "AFTER" not in tags_while_paused
@@ -254,52 +224,49 @@ async def test_a_paused_journey_holds_members_before_their_next_action_until_res
     assert "AFTER" in tags_of("M1")
 
 
-async def test_a_paused_journey_admits_nobody_new(worker: Client, task_queue: str, tmp_path: Path) -> None:
+async def test_a_paused_journey_admits_nobody_new(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(journey("closed", [{"id": "t", "type": "add_tag", "tag": "X"}]))
     with session_scope() as session:
         row = session.scalars(select(Journey).where(col(Journey.key) == "closed")).one()
         set_status(row, "paused", row.updated_at)
 
-    result = await run_for(worker, plan, "M1", task_queue)
+    result = await worker.run(plan, "M1")
 
     assert (result.status, result.reason) == ("not_entered", "journey is paused")
     assert "X" not in tags_of("M1")
 
 
-async def test_archiving_ends_running_members_cleanly(
-    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
-) -> None:
+async def test_archiving_ends_running_members_cleanly(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     _, plan = publish_live(journey("archivable", [{"id": "w", "type": "wait", "days": 30}]))
-    handle = await start(worker, plan, "M1", task_queue)
-    await time_skipping.sleep(timedelta(days=1))
+    handle = await worker.start(plan, "M1")
+    await worker.env.sleep(timedelta(days=1))
 
     await handle.signal(JourneyRun.archive_journey)
-    result = await handle.result()
+    result = await worker.result(handle)
 
     assert (result.status, result.reason) == ("exited", "journey archived")
 
 
-async def test_members_finish_on_the_version_they_entered_with(
-    worker: Client, time_skipping: WorkflowEnvironment, task_queue: str, tmp_path: Path
-) -> None:
+async def test_members_finish_on_the_version_they_entered_with(worker: Lane, tmp_path: Path) -> None:
     load_members(tmp_path, MEMBERS)
     v1 = journey("pinned", [{"id": "w", "type": "wait", "days": 2}, {"id": "t", "type": "add_tag", "tag": "V1"}])
     first, plan_v1 = publish_live(v1)
-    handle = await start(worker, plan_v1, "M1", task_queue)
-    await time_skipping.sleep(timedelta(days=1))
+    handle = await worker.start(plan_v1, "M1")
+    await worker.env.sleep(timedelta(days=1))
 
     second, plan_v2 = publish_live(
         journey("pinned", [{"id": "w", "type": "wait", "days": 2}, {"id": "t", "type": "add_tag", "tag": "V2"}])
     )
-    old = await handle.result()
-    new = await run_for(worker, plan_v2, "M2", task_queue)
+    old = await worker.result(handle)
+    new = await worker.run(plan_v2, "M2")
 
     assert (first.version, second.version) == (1, 2)
     assert old.status == new.status == "completed"
     assert "V1" in tags_of("M1") and "V2" not in tags_of("M1")
     assert "V2" in tags_of("M2")
     with session_scope() as session:
-        versions = dict(session.execute(select(Member.external_id, JourneyEntry.version).join(Member)).tuples().all())
+        rows = session.execute(select(col(Member.external_id), col(JourneyEntry.version)).join(Member))
+        versions = {member: version for member, version in rows}
     assert versions == {"M1": 1, "M2": 2}

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
 
 from engine.db import session_scope
@@ -41,7 +41,9 @@ class JourneyController(Controller):
         return await asyncio.to_thread(_summaries)
 
     @post(summary="Validate and publish a journey (a new version only if it changed); 422 lists every problem")
-    async def publish(self, data: JSONBody[dict[str, Any]], state: State, status: Status = "live") -> Published:
+    async def publish(
+        self, data: JSONBody[dict[str, Any]], state: State, status: FromQuery[Status] = "live"
+    ) -> Published:
         known = await asyncio.to_thread(_known_events)
         journey, problems = check_journey(data, known)
         if journey is None or problems:
@@ -49,12 +51,12 @@ class JourneyController(Controller):
         return await publish_journey(await temporal_client(state), get_settings(), journey, status)
 
     @post("/{key:str}/status", summary="Pause, resume (live) or archive a journey")
-    async def set_status(self, key: FromPath[str], data: StatusChange, state: State) -> dict[str, Any]:
+    async def set_status(self, key: FromPath[str], data: JSONBody[StatusChange], state: State) -> dict[str, Any]:
         told = await change_status(await temporal_client(state), get_settings(), key, data.status)
         return {"key": key, "status": data.status, "running_members_told": len(told)}
 
     @post("/{key:str}/enroll", summary="Enroll members by id (manual trigger); repeats of an occasion are no-ops")
-    async def enroll_members(self, key: FromPath[str], data: Enrollment, state: State) -> EnrollReport:
+    async def enroll_members(self, key: FromPath[str], data: JSONBody[Enrollment], state: State) -> EnrollReport:
         journey, plan = await asyncio.to_thread(_live, key)
         if journey.status != "live":
             raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"], 409)
