@@ -30,6 +30,6 @@ class WaitUntil(BlockBase):
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         now = journey.now()
-        target = next_time_of_day(now, journey.member_zone, self.at, list(self.weekdays) or None)
+        target = next_time_of_day(now, journey.entry.member_timezone, self.at, list(self.weekdays) or None)
         await journey.pause(target - now)
         return None

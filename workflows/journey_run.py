@@ -10,7 +10,6 @@ import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -138,10 +137,6 @@ class JourneyRun:
     def entry(self) -> EntryRef:
         assert self._entry is not None
         return self._entry
-
-    @property
-    def member_zone(self) -> ZoneInfo:
-        return ZoneInfo(self.entry.member_timezone)
 
     def now(self) -> datetime:
         return workflow.now()

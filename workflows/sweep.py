@@ -6,7 +6,6 @@ Entries are keyed by the sweep day (or the birthday), so a sweep that runs twice
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
@@ -16,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from engine.journey.audience import AudiencePage, Candidate, audience_page
     from engine.journey.plan import Plan
     from engine.journey.store import live_plan
+    from engine.journey.timing import local_date
     from engine.settings import get_settings
     from workflows.enroll import EnrollReport, enroll
 
@@ -80,7 +80,7 @@ class AudienceSweep:
     @workflow.run
     async def run(self, request: SweepInput) -> EnrollReport:
         now = request.started_at or workflow.now()
-        today = now.astimezone(ZoneInfo(request.shop_timezone)).date()
+        today = local_date(now, request.shop_timezone)
         after, totals = request.after_member_id, request.totals.model_copy()
         for _ in range(PAGES_PER_RUN):
             result = await workflow.execute_activity(

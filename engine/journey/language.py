@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import InputError
 from engine.journey.events import EventMatch, PropertyFilter
@@ -93,6 +93,15 @@ class JourneyDefinition(_Setting):
     goal: Goal | None = None
     audience: Condition | None = Field(None, title="Only members who", description="Checked when a member enters.")
     steps: list[Block] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def birthdays_come_every_year(cls, data: Any) -> Any:
+        """A birthday journey left without a re-entry policy lets members in again each year."""
+        trigger = data.get("trigger") if isinstance(data, dict) else None
+        if isinstance(trigger, dict) and trigger.get("type") == "birthday" and "reentry" not in data:
+            return {**data, "reentry": {"policy": "always"}}
+        return data
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=False, exclude_none=True)

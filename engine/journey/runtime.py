@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
@@ -60,9 +59,6 @@ class JourneyRunContext(Protocol):
 
     @property
     def entry(self) -> EntryRef: ...
-
-    @property
-    def member_zone(self) -> ZoneInfo: ...
 
     def now(self) -> datetime: ...
 

@@ -1,4 +1,8 @@
-"""Pure time arithmetic for waits and date triggers: next 10:00 on a weekday, birthdays (29 February too)."""
+"""Pure time arithmetic for waits and date triggers: next 10:00 on a weekday, birthdays (29 February too).
+
+Zones are passed by name and built here: workflows import this module through Temporal's sandbox, whose own
+copy of zoneinfo yields objects datetime does not accept.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from zoneinfo import ZoneInfo
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def next_time_of_day(now: datetime, zone: ZoneInfo, at: time, weekdays: list[str] | None = None) -> datetime:
+def next_time_of_day(now: datetime, zone_name: str, at: time, weekdays: list[str] | None = None) -> datetime:
     """The first moment strictly after `now` that is `at` o'clock in `zone`, on one of `weekdays` if given."""
+    zone = ZoneInfo(zone_name)
     local = now.astimezone(zone)
     allowed = {WEEKDAYS.index(day) for day in weekdays} if weekdays else set(range(7))
     for days_ahead in range(8):
@@ -18,6 +23,10 @@ def next_time_of_day(now: datetime, zone: ZoneInfo, at: time, weekdays: list[str
         if candidate > now and day.weekday() in allowed:
             return candidate
     raise ValueError("no allowed weekday")  # unreachable with at least one weekday
+
+
+def local_date(now: datetime, zone_name: str) -> date:
+    return now.astimezone(ZoneInfo(zone_name)).date()
 
 
 def birthday_in(year: int, birthday: date) -> date:

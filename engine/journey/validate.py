@@ -11,7 +11,14 @@ from pydantic_core import ErrorDetails
 
 from engine.journey.base import BlockBase, ConditionBase, Problem
 from engine.journey.events import EventMatch
-from engine.journey.language import JOURNEY_KEY, EventTrigger, JourneyDefinition, ScheduleTrigger, Trigger
+from engine.journey.language import (
+    JOURNEY_KEY,
+    BirthdayTrigger,
+    EventTrigger,
+    JourneyDefinition,
+    ScheduleTrigger,
+    Trigger,
+)
 from nodes import BLOCKS, CONDITIONS
 
 # Keys whose lists hold blocks (IfElse accepts its "else" branch as "otherwise" too, Branch calls it that).
@@ -171,6 +178,8 @@ def setting_problems(journey: JourneyDefinition, known_events: set[str]) -> Iter
     reentry = journey.reentry
     if reentry.min_gap_days > 0 and reentry.policy != "always":
         yield f"reentry: min_gap_days only applies when policy is 'always' (it is '{reentry.policy}')"
+    if isinstance(journey.trigger, BirthdayTrigger) and reentry.policy == "never":
+        yield "reentry: a birthday journey with policy 'never' greets each member only once in their life; use 'always'"
     if journey.goal is not None:
         yield from (f"goal: {message}" for message in journey.goal.match.problems(known_events))
         if journey.goal.within_days <= 0:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import concurrent.futures
 import shutil
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from engine.journey.language import JourneyDefinition, parse_journey
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_plan, publish
 from engine.models import utc_now
+from engine.settings import get_settings
 from workflows.enroll import EnrollReport, enroll, entry_key_for, workflow_id_for
 from workflows.journey_run import JourneyRunResult
 from workflows.worker import ACTIVITIES, WORKFLOWS
@@ -57,7 +57,8 @@ def executor() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
 
 @pytest.fixture
 def task_queue() -> str:
-    return f"test-{uuid.uuid4().hex[:8]}"
+    """The configured queue, as in production: event delivery and sweeps start runs on it."""
+    return get_settings().temporal_task_queue
 
 
 @asynccontextmanager

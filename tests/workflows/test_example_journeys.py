@@ -1,0 +1,101 @@
+"""The example journeys in examples/: they validate, publish, and run end to end from the events that trigger them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from engine.db import session_scope
+from engine.journey.language import read_journey_file
+from engine.journey.store import event_types_in_use
+from engine.journey.validate import check_journey
+from engine.models import JourneyEntry, Member, MemberTag, Tag
+from engine.settings import get_settings
+from tests.workflows.conftest import Lane, load_members, publish_live
+from workflows.dispatch import dispatch_pending
+from workflows.journey_activities import MemberEventSignal
+from workflows.journey_run import JourneyRun
+
+pytestmark = [pytest.mark.database]
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def example(name: str) -> Any:
+    return read_journey_file(EXAMPLES / name)
+
+
+def tags_of(member_key: str) -> set[str]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(col(Tag.name))
+            .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
+            .join(Member, col(Member.id) == col(MemberTag.member_id))
+            .where(col(Member.external_id) == member_key)
+        )
+        return set(rows.scalars())
+
+
+@pytest.mark.parametrize("name", ["welcome.yaml", "vip-thanks.yaml"])
+def test_the_example_journeys_are_valid(name: str, db: None) -> None:
+    with session_scope() as session:
+        known = event_types_in_use(session)
+
+    journey, problems = check_journey(example(name), known)
+
+    assert problems == []
+    assert journey is not None and journey.key == Path(name).stem
+
+
+async def test_a_new_vip_tag_starts_the_vip_journey(worker: Lane, tmp_path: Path) -> None:
+    _, plan = publish_live(example("vip-thanks.yaml"))
+    load_members(tmp_path, "M1,张三,,,,,,,,VIP|常客\nM2,李四,,,,,,,,常客\n")  # the import records tag_added events
+
+    delivered = await dispatch_pending(worker.client, get_settings())
+    result = await worker.result(worker.handle(plan, "M1"))
+
+    assert delivered >= 3  # two signups and the tags
+    assert (result.status, result.blocks) == ("completed", ["is-vip", "thank", "wait-1d", "follow-up"])
+    assert {"VIP_THANKED", "VIP_FOLLOWED_UP"} <= tags_of("M1")
+    assert "VIP_THANKED" not in tags_of("M2")
+    with session_scope() as session:
+        entered = list(session.scalars(select(col(JourneyEntry.entry_key))))
+    assert len(entered) == 1 and entered[0].startswith("event-")  # only M1's tag_added VIP matched
+
+
+async def test_welcome_marks_members_without_a_first_order_for_a_nudge(worker: Lane, tmp_path: Path) -> None:
+    _, plan = publish_live(example("welcome.yaml"))
+    load_members(tmp_path, "M1,张三,zs@example.com,,,,,,,\nM2,李四,,13800000000,,,,,,\n")
+
+    await dispatch_pending(worker.client, get_settings())
+    email, sms = [await worker.result(worker.handle(plan, key)) for key in ("M1", "M2")]
+
+    assert email.blocks == ["tag-new", "at-ten", "first-order", "needs-nudge", "tag-email-nudge", "settle",
+                            "no-longer-new"]  # fmt: skip
+    assert sms.blocks[-3:] == ["tag-sms-nudge", "settle", "no-longer-new"]
+    assert tags_of("M1") == {"待激活-邮件"} and tags_of("M2") == {"待激活-短信"}
+
+
+async def test_welcome_tags_the_first_order_and_converts_on_a_big_one(worker: Lane, tmp_path: Path) -> None:
+    _, plan = publish_live(example("welcome.yaml"))
+    load_members(tmp_path, "M1,张三,zs@example.com,,,,,,,\n")
+    await dispatch_pending(worker.client, get_settings())
+    handle = worker.handle(plan, "M1")
+    await worker.env.sleep(timedelta(days=2))
+    now = await worker.env.get_current_time()
+
+    small = MemberEventSignal(event_id=101, type="order_placed", properties={"amount": 59}, occurred_at=now)
+    await handle.signal(JourneyRun.member_event, small)
+    await worker.env.sleep(timedelta(days=1))
+    big = MemberEventSignal(event_id=102, type="order_placed", properties={"amount": 399}, occurred_at=now)
+    await handle.signal(JourneyRun.member_event, big)
+    result = await worker.result(handle)
+
+    assert (result.status, result.blocks) == ("converted", ["tag-new", "at-ten", "first-order", "tag-first-order",
+                                                            "settle"])  # fmt: skip
+    assert "首单会员" in tags_of("M1")
