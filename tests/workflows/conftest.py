@@ -4,6 +4,7 @@ running our workflows and activities against the test database."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +31,8 @@ from engine.settings import get_settings
 from workflows.enroll import EnrollReport, enroll, entry_key_for, workflow_id_for
 from workflows.journey_run import JourneyRunResult
 from workflows.worker import ACTIVITIES, WORKFLOWS
+
+HISTORIES = Path(__file__).parent / "histories"
 
 
 def test_server() -> str:
@@ -78,6 +81,7 @@ class Lane:
     client: Client
     env: WorkflowEnvironment
     task_queue: str
+    record_as: str | None = None  # set: save each finished run's history for the replay test
 
     async def enroll(self, plan: Plan, members: list[str], occasion: str = "manual-1") -> EnrollReport:
         return await enroll(self.client, plan, members, occasion, task_queue=self.task_queue)
@@ -93,7 +97,12 @@ class Lane:
 
     async def result(self, handle: WorkflowHandle[Any, JourneyRunResult]) -> JourneyRunResult:
         async with time_passing(self.env):
-            return await handle.result()
+            result = await handle.result()
+        if self.record_as is not None:
+            HISTORIES.mkdir(exist_ok=True)
+            name = f"{self.record_as}--{handle.id.replace('/', '_')}.json"
+            (HISTORIES / name).write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
+        return result
 
     async def run(self, plan: Plan, member: str, occasion: str = "manual-1") -> JourneyRunResult:
         return await self.result(await self.start(plan, member, occasion))
@@ -101,14 +110,22 @@ class Lane:
 
 @pytest.fixture
 async def worker(
-    time_skipping: WorkflowEnvironment, executor: concurrent.futures.ThreadPoolExecutor, task_queue: str, db: None
+    time_skipping: WorkflowEnvironment,
+    executor: concurrent.futures.ThreadPoolExecutor,
+    task_queue: str,
+    db: None,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Lane]:
-    """A worker with every memberflow workflow and activity, on a queue of its own."""
+    """A worker with every memberflow workflow and activity.
+
+    With RECORD_HISTORIES=1 the runs a test finishes are saved under histories/ (see test_replay.py).
+    """
+    record_as = request.node.name if os.environ.get("RECORD_HISTORIES") == "1" else None
     async with Worker(
         time_skipping.client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
         activity_executor=executor,
     ):  # fmt: skip
-        yield Lane(time_skipping.client, time_skipping, task_queue)
+        yield Lane(time_skipping.client, time_skipping, task_queue, record_as)
 
 
 def publish_live(journey: dict[str, object] | JourneyDefinition) -> tuple[Published, Plan]:
