@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from engine.errors import InputError, SettingsError
 from engine.settings import Settings, get_settings
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 app = typer.Typer(
     help="memberflow: membership marketing automation (会员营销) on Temporal.",
     no_args_is_help=True,
@@ -310,6 +311,7 @@ def up() -> None:
         children.append(subprocess.Popen([*me, "worker"], env=env))
         children.append(subprocess.Popen([*me, "web"], env=env))
         wait_for_port(settings.web_host, settings.web_port, timeout=60, process=children[-1])
+        _publish_examples_once(settings)
         console.print(f"[bold]memberflow is up[/bold]: http://{settings.web_host}:{settings.web_port}")
         if settings.embedded_temporal:
             console.print(f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}")
@@ -351,6 +353,31 @@ def _load_demo_once(settings: Settings) -> None:
         console.print(f"empty database: loading a demo shop of {settings.demo_members} members …")
         saved_members, saved_orders = load_demo(settings.demo_members, today=_shop_today(settings))
         console.print(f"demo shop: {saved_members} members, {saved_orders} orders")
+
+
+def _publish_examples_once(settings: Settings) -> None:
+    """Publish the example journeys (examples/*.yaml) that this shop has never had; never touch existing ones,
+    so a journey the marketer paused, archived or changed stays as they left it."""
+    import asyncio
+
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from engine.db import session_scope
+    from engine.journey.language import parse_journey, read_journey_file
+    from engine.models import Journey
+    from workflows.control import publish_journey
+
+    with session_scope() as session:
+        existing = set(session.scalars(select(col(Journey.key))))
+    journeys = [parse_journey(read_journey_file(path)) for path in sorted(EXAMPLES.glob("*.yaml"))]
+    missing = [journey for journey in journeys if journey.key not in existing]
+
+    async def publish_all(client: Any) -> list[Any]:
+        return [await publish_journey(client, settings, journey, "live") for journey in missing]
+
+    for published in asyncio.run(_with_client(publish_all)) if missing else []:
+        console.print(f"example journey {published.key} is live (version {published.version})")
 
 
 def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:

@@ -66,6 +66,17 @@ def wait_until_healthy(base: str, process: subprocess.Popen[str], timeout: float
     raise AssertionError(f"not healthy after {timeout} s: {last.text if last else 'no answer'}")
 
 
+def wait_for_tags(base: str, auth: dict[str, str], member: str, wanted: set[str], timeout: float = 30) -> set[str]:
+    deadline = time.monotonic() + timeout
+    tags: set[str] = set()
+    while time.monotonic() < deadline:
+        tags = set(httpx.get(f"{base}/api/members/{member}", headers=auth, timeout=10).json()["tags"])
+        if wanted <= tags:
+            return tags
+        time.sleep(0.5)
+    raise AssertionError(f"{member} has tags {sorted(tags)} after {timeout} s, not {sorted(wanted)}")
+
+
 def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     memberflow_up: subprocess.Popen[str], ports: dict[str, int], tmp_path: Path
 ) -> None:
@@ -83,6 +94,14 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert "memberflow" in home.text and 'id="members-count">300<' in home.text
     assert temporal_ui.status_code == 200
     assert (tmp_path / "var" / "temporal.db").exists()  # the dev server persists under VAR_DIR
+
+    auth = {"Authorization": f"Bearer {token}"}
+    journeys = httpx.get(f"{base}/api/journeys", headers=auth, timeout=10).json()
+    assert {(j["key"], j["status"]) for j in journeys} >= {("welcome", "live"), ("vip-thanks", "live")}
+    new_vip = {"member_id": "NEW-VIP", "name": "新贵宾", "email": "vip@example.com", "tags": ["VIP"]}
+    assert httpx.post(f"{base}/api/members", json=new_vip, headers=auth, timeout=10).status_code == 201
+    tags = wait_for_tags(base, auth, "NEW-VIP", {"新会员", "VIP_THANKED"})  # welcome and vip-thanks both ran
+    assert "VIP" in tags
 
     memberflow_up.send_signal(signal.SIGINT)
     output, _ = memberflow_up.communicate(timeout=60)

@@ -41,7 +41,11 @@ def tags_of(member_key: str) -> set[str]:
         return set(rows.scalars())
 
 
-@pytest.mark.parametrize("name", ["welcome.yaml", "vip-thanks.yaml"])
+def test_the_examples_include_a_welcome_and_a_vip_journey() -> None:
+    assert {"welcome.yaml", "vip-thanks.yaml"} <= {path.name for path in EXAMPLES.glob("*.yaml")}
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in EXAMPLES.glob("*.yaml")))
 def test_the_example_journeys_are_valid(name: str, db: None) -> None:
     with session_scope() as session:
         known = event_types_in_use(session)
