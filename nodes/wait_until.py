@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from engine.journey.base import BlockBase, Category
 from engine.journey.runtime import JourneyRunContext
-from engine.journey.timing import WEEKDAYS, next_time_of_day
+from engine.journey.timing import WEEKDAYS, TimeOfDay, next_time_of_day
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class WaitUntil(BlockBase):
     type: Literal["wait_until"] = "wait_until"
-    at: time = Field(title="Time of day", description="In the member's time zone (the shop's if they have none).")
+    at: TimeOfDay = Field(title="Time of day", description="In the member's time zone (the shop's if they have none).")
     weekdays: list[Weekday] = Field(default_factory=list, title="Only on", description="Empty means any day.")
 
     title: ClassVar[str] = "Wait until a time of day"

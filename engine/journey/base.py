@@ -77,6 +77,7 @@ class ConditionBase(BaseModel):
     kind: str
     title: ClassVar[str] = ""
     help: ClassVar[str] = ""
+    inside_journey_only: ClassVar[bool] = False  # asks about the time since entering: no answer at the entry
 
     def holds(self, member: MemberFacts) -> bool:
         raise NotImplementedError

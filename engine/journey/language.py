@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from engine.errors import InputError
 from engine.journey.events import EventMatch, PropertyFilter
+from engine.journey.timing import TimeOfDay
 from nodes import Block, Condition
 
 JOURNEY_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -48,7 +49,7 @@ class BirthdayTrigger(_Setting):
 
     type: Literal["birthday"] = "birthday"
     offset_days: int = Field(0, ge=-60, le=60, title="Days from the birthday", description="-7 = a week before.")
-    at: time = Field(time(9), title="At", description="Time of day the daily check runs, shop time zone.")
+    at: TimeOfDay = Field(time(9), title="At", description="Time of day the daily check runs, shop time zone.")
 
 
 class ManualTrigger(_Setting):

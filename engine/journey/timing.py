@@ -7,9 +7,22 @@ copy of zoneinfo yields objects datetime does not accept.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from pydantic import BeforeValidator
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def time_of_day_text(value: object) -> object:
+    """Times of day are written as text ("10:00"): unquoted 10:00 in YAML reads as the number 600."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f'write the time of day in quotes, e.g. "10:00" (got the number {value})')
+    return value
+
+
+TimeOfDay = Annotated[time, BeforeValidator(time_of_day_text)]
 
 
 def next_time_of_day(now: datetime, zone_name: str, at: time, weekdays: list[str] | None = None) -> datetime:

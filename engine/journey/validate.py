@@ -186,6 +186,7 @@ def setting_problems(journey: JourneyDefinition, known_events: set[str]) -> Iter
             yield f"goal: within_days must be more than 0 (it is {journey.goal.within_days})"
     if journey.audience is not None:
         yield from (f"audience: {message}" for message in condition_problems(journey.audience, known_events))
+        yield from (f"audience: {message}" for message in entry_condition_problems(journey.audience))
     if not journey.steps:
         yield "the journey has no steps: add at least one block"
 
@@ -199,7 +200,7 @@ def trigger_problems(trigger: Trigger, known_events: set[str]) -> Iterator[str]:
         if trigger.audience is None:
             yield "trigger: a schedule needs an audience, or every member would be enrolled each time it fires"
         else:
-            audience = condition_problems(trigger.audience, known_events)
+            audience = condition_problems(trigger.audience, known_events) + entry_condition_problems(trigger.audience)
             yield from (f"trigger.audience: {message}" for message in audience)
 
 
@@ -259,6 +260,13 @@ def condition_problems(condition: ConditionBase, known_events: set[str]) -> list
     for part in condition.parts():
         found += condition_problems(part, known_events)
     return list(dict.fromkeys(found))
+
+
+def entry_condition_problems(condition: ConditionBase) -> list[str]:
+    """Conditions checked before a member is in the journey cannot ask what happened since they entered."""
+    if condition.inside_journey_only:
+        return [f"{condition.kind} asks about the time since entering, which has not begun here; use it in a block"]
+    return [problem for part in condition.parts() for problem in entry_condition_problems(part)]
 
 
 # --- Cron -----------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ class DidEvent(ConditionBase):
 
     title: ClassVar[str] = "Did an event since entering"
     help: ClassVar[str] = "True when such an event was recorded for the member after they entered this journey."
+    inside_journey_only: ClassVar[bool] = True
 
     def holds(self, member: MemberFacts) -> bool:
         return any(all(f.matches(p) for f in self.where) for p in member.events_since_entry(self.event))
