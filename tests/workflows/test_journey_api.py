@@ -24,6 +24,7 @@ from engine.models import Event, utc_now
 from tests.workflows.conftest import Lane, load_members
 from web.app import create_app
 from workflows.journey_run import JourneyRun
+from workflows.schedules import schedule_id
 
 pytestmark = [pytest.mark.database]
 AUTH = {"Authorization": "Bearer test-token"}
@@ -158,3 +159,24 @@ def test_the_cli_validates_a_file_and_exits_non_zero_on_problems(db: None) -> No
     assert "the wait must be longer than zero" in bad.output
     blocks = json.loads(schema.output)["$defs"]
     assert {"AddTag", "WaitForEvent", "IfElse"} <= set(blocks)
+
+
+async def test_a_sweeping_journey_gets_a_schedule_that_follows_its_status(
+    api: AsyncTestClient,  # type: ignore[type-arg]
+    live_worker: Lane,
+) -> None:
+    winback = read_journey_file(EXAMPLES / "winback-30d.yaml")
+    await api.post("/api/journeys", json=winback, headers=AUTH)
+    schedule = live_worker.client.get_schedule_handle(schedule_id("winback-30d"))
+
+    live = await schedule.describe()
+    await api.post("/api/journeys/winback-30d/status", json={"status": "paused"}, headers=AUTH)
+    paused = await schedule.describe()
+    await api.post("/api/journeys/winback-30d/status", json={"status": "archived"}, headers=AUTH)
+
+    (calendar,) = live.schedule.spec.calendars  # the server keeps the cron as a calendar
+    assert [(r.start, r.end) for r in (*calendar.hour, *calendar.minute)] == [(10, 10), (0, 0)]
+    assert live.schedule.spec.time_zone_name == "Asia/Shanghai"
+    assert (live.schedule.state.paused, paused.schedule.state.paused) == (False, True)
+    with pytest.raises(RPCError, match="not found"):
+        await schedule.describe()
