@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,10 +22,24 @@ pytestmark = [pytest.mark.database]
 
 
 async def sweep(lane: Lane, journey_key: str, run: int) -> EnrollReport:
+    """One sweep, as its schedule would start it, with the clock held still (only the test moves it)."""
     request = SweepInput(journey_key=journey_key, shop_timezone=get_settings().shop_timezone)
-    return await lane.client.execute_workflow(
-        AudienceSweep.run, request, id=f"sweep/{journey_key}/{run}", task_queue=lane.task_queue
-    )
+    entered_before = len(entries())
+    with lane.env.auto_time_skipping_disabled():
+        report = await lane.client.execute_workflow(
+            AudienceSweep.run, request, id=f"sweep/{journey_key}/{run}", task_queue=lane.task_queue
+        )
+    await entered(entered_before + report.started)
+    return report
+
+
+async def entered(count: int) -> None:
+    """Wait until `count` entries exist: the runs a sweep started write their entry first thing."""
+    for _ in range(200):
+        if len(entries()) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{len(entries())} entries after 10 s, expected {count}")
 
 
 async def shop_today(lane: Lane) -> date:
