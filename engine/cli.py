@@ -194,6 +194,11 @@ def journey_enroll(
     key: str,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="A CSV with a member_id column.")] = None,
     member: Annotated[list[str] | None, typer.Option(help="A member id; repeat for more.")] = None,
+    where: Annotated[
+        str | None,
+        typer.Option(help='Every member a condition selects, as JSON: \'{"kind": "has_tag", "tag": "VIP"}\''),
+        typer.Option(help='Every member a condition selects, as JSON: \'{"kind": "has_tag", "tag": "VIP"}\''),
+    ] = None,
     occasion: Annotated[
         str, typer.Option(help="Names this enrollment; running it again enrolls nobody twice.")
     ] = "manual",
@@ -210,10 +215,12 @@ def journey_enroll(
     if csv_file is not None:
         with csv_file.open(encoding="utf-8-sig", newline="") as handle:
             members += [row["member_id"].strip() for row in csv.DictReader(handle) if row.get("member_id", "").strip()]
-    if not members:
-        raise InputError(["name members with --member or --csv FILE (a member_id column)"])
     with session_scope() as session:
         journey, plan = live_plan(session, key)
+        if where is not None:
+            members += _members_where(session, where)
+    if not members:
+        raise InputError(["nobody to enroll: name members with --member, --csv FILE (a member_id column) or --where"])
     if journey.status != "live":
         raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"])
     settings = get_settings()
@@ -221,6 +228,26 @@ def journey_enroll(
         _with_client(lambda c: enroll(c, plan, members, occasion, task_queue=settings.temporal_task_queue))
     )
     console.print(f"journey {key}: {report.started} enrolled, {report.already_in} already in or done")
+
+
+def _members_where(session: Any, where: str) -> list[str]:
+    import json
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from engine.journey.audience import members_matching
+    from engine.journey.store import event_types_in_use
+    from engine.journey.validate import condition_problems
+    from engine.models import utc_now
+    from nodes import Condition
+
+    try:
+        condition = TypeAdapter(Condition).validate_python(json.loads(where))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise InputError([f"--where is not a condition: {str(exc).splitlines()[0]}"]) from None
+    if problems := condition_problems(condition, event_types_in_use(session)):
+        raise InputError([f"--where: {problem}" for problem in problems])
+    return members_matching(session, condition, utc_now())
 
 
 def _change_status(key: str, status: str) -> None:

@@ -1,4 +1,5 @@
-"""Who a sweep enrolls today: a page of members matching a schedule's audience or a birthday trigger."""
+"""Who a sweep enrolls today (a page of members matching a schedule's audience or a birthday trigger), and who
+a marketer's filter selects for a manual enrollment."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine.journey.base import ConditionBase
 from engine.journey.facts import MemberFacts
 from engine.journey.language import BirthdayTrigger, ScheduleTrigger
 from engine.journey.plan import Plan
@@ -49,3 +51,17 @@ def _candidate(session: Session, plan: Plan, member: Member, now: datetime, toda
     ):
         return None
     return Candidate(member_key=member.external_id, occasion=f"sweep-{today.isoformat()}")
+
+
+def members_matching(session: Session, condition: ConditionBase, now: datetime, page: int = 1000) -> list[str]:
+    """External ids of every member the condition holds for, read a page at a time."""
+    found: list[str] = []
+    after = 0
+    while True:
+        query = select(Member).where(col(Member.id) > after).order_by(col(Member.id)).limit(page)
+        members = list(session.scalars(query))
+        found += [m.external_id for m in members if condition.holds(MemberFacts(session, m, now=now, entered_at=now))]
+        if len(members) < page:
+            return found
+        assert members[-1].id is not None
+        after = members[-1].id

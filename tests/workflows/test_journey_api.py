@@ -180,3 +180,32 @@ async def test_a_sweeping_journey_gets_a_schedule_that_follows_its_status(
     assert (live.schedule.state.paused, paused.schedule.state.paused) == (False, True)
     with pytest.raises(RPCError, match="not found"):
         await schedule.describe()
+
+
+async def test_a_filter_enrolls_every_member_it_selects(
+    api: AsyncTestClient,  # type: ignore[type-arg]
+    live_worker: Lane,
+    tmp_path: Path,
+) -> None:
+    load_members(tmp_path, "M1,张三,,,,,上海,,,VIP\nM2,李四,,,,,北京,,,VIP\nM3,王五,,,,,上海,,,\n")
+    manual = vip_thanks() | {"id": "vip-manual", "trigger": {"type": "manual"}}
+    await api.post("/api/journeys", json=manual, headers=AUTH)
+    shanghai_vips = {"kind": "all", "of": [{"kind": "has_tag", "tag": "VIP"},
+                                           {"kind": "attribute", "attribute": "city", "value": "上海"}]}  # fmt: skip
+
+    chosen = await api.post("/api/journeys/vip-manual/enroll", json={"where": shanghai_vips}, headers=AUTH)
+    both = await api.post(
+        "/api/journeys/vip-manual/enroll", json={"where": shanghai_vips, "member_ids": ["M2"]}, headers=AUTH
+    )
+    unknown = await api.post(
+        "/api/journeys/vip-manual/enroll", json={"where": {"kind": "did_event", "event": "app_opened"}}, headers=AUTH
+    )
+
+    assert chosen.json() == {"started": 1, "already_in": 0}
+    assert (await live_worker.handle(manual_plan(), "M1", "manual").describe()).id == "journey/vip-manual/M1"
+    with pytest.raises(RPCError, match="not found"):
+        await live_worker.handle(manual_plan(), "M2", "manual").describe()
+    assert both.status_code == 400
+    assert "one of the two" in str(both.json())
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"][0].startswith("where: event type 'app_opened' is unknown")

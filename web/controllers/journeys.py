@@ -8,14 +8,17 @@ from typing import Any, Literal
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from engine.db import session_scope
 from engine.errors import InputError
+from engine.journey.audience import members_matching
 from engine.journey.language import Status
 from engine.journey.store import JourneySummary, Published, event_types_in_use, journey_summaries, live_plan
-from engine.journey.validate import check_journey
+from engine.journey.validate import check_journey, condition_problems
+from engine.models import utc_now
 from engine.settings import get_settings
+from nodes import Condition
 from web.auth import require_api_token
 from web.temporal import temporal_client
 from workflows.control import change_status, publish_journey
@@ -27,8 +30,17 @@ class StatusChange(BaseModel):
 
 
 class Enrollment(BaseModel):
-    member_ids: list[str] = Field(min_length=1, max_length=10_000)
+    """Members by id (a pasted or uploaded list), or every member a filter selects; not both."""
+
+    member_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    where: Condition | None = Field(None, description="e.g. {'kind': 'has_tag', 'tag': 'VIP'}")
     occasion: str = Field("manual", max_length=100, description="Names this enrollment; repeating it is a no-op.")
+
+    @model_validator(mode="after")
+    def one_way_to_choose(self) -> Enrollment:
+        if bool(self.member_ids) == (self.where is not None):
+            raise ValueError("name the members with member_ids or select them with where (one of the two)")
+        return self
 
 
 class JourneyController(Controller):
@@ -60,8 +72,13 @@ class JourneyController(Controller):
         journey, plan = await asyncio.to_thread(_live, key)
         if journey.status != "live":
             raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"], 409)
+        if data.where is not None:
+            problems = condition_problems(data.where, await asyncio.to_thread(_known_events))
+            if problems:
+                raise InputError([f"where: {problem}" for problem in problems], 422)
+        members = data.member_ids or await asyncio.to_thread(_matching, data.where)
         client = await temporal_client(state)
-        return await enroll(client, plan, data.member_ids, data.occasion, task_queue=get_settings().temporal_task_queue)
+        return await enroll(client, plan, members, data.occasion, task_queue=get_settings().temporal_task_queue)
 
 
 def _summaries() -> list[JourneySummary]:
@@ -72,6 +89,12 @@ def _summaries() -> list[JourneySummary]:
 def _known_events() -> set[str]:
     with session_scope() as session:
         return event_types_in_use(session)
+
+
+def _matching(condition: Condition | None) -> list[str]:
+    assert condition is not None
+    with session_scope() as session:
+        return members_matching(session, condition, utc_now())
 
 
 def _live(key: str) -> Any:
