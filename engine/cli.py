@@ -197,7 +197,6 @@ def journey_enroll(
     where: Annotated[
         str | None,
         typer.Option(help='Every member a condition selects, as JSON: \'{"kind": "has_tag", "tag": "VIP"}\''),
-        typer.Option(help='Every member a condition selects, as JSON: \'{"kind": "has_tag", "tag": "VIP"}\''),
     ] = None,
     occasion: Annotated[
         str, typer.Option(help="Names this enrollment; running it again enrolls nobody twice.")
