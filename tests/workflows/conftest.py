@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -29,7 +31,7 @@ from engine.importer import import_csv
 from engine.journey.language import JourneyDefinition, parse_journey
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_plan, publish
-from engine.models import utc_now
+from engine.models import Member, MemberTag, Tag, utc_now
 from engine.settings import get_settings
 from workflows.enroll import EnrollReport, enroll, entry_key_for, workflow_id_for
 from workflows.journey_run import JourneyRunResult
@@ -174,6 +176,17 @@ def publish_live(journey: dict[str, object] | JourneyDefinition) -> tuple[Publis
     with session_scope() as session:
         _, plan = live_plan(session, definition.key)
     return published, plan
+
+
+def tags_of(member_key: str) -> set[str]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(col(Tag.name))
+            .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
+            .join(Member, col(Member.id) == col(MemberTag.member_id))
+            .where(col(Member.external_id) == member_key)
+        )
+        return set(rows.scalars())
 
 
 def load_members(tmp_path: Path, rows: str) -> None:

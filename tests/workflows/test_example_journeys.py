@@ -14,9 +14,9 @@ from engine.db import session_scope
 from engine.journey.language import read_journey_file
 from engine.journey.store import event_types_in_use
 from engine.journey.validate import check_journey
-from engine.models import JourneyEntry, Member, MemberTag, Tag
+from engine.models import JourneyEntry
 from engine.settings import get_settings
-from tests.workflows.conftest import Lane, load_members, publish_live
+from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.dispatch import dispatch_pending
 from workflows.journey_activities import MemberEventSignal
 from workflows.journey_run import JourneyRun
@@ -28,17 +28,6 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 
 def example(name: str) -> Any:
     return read_journey_file(EXAMPLES / name)
-
-
-def tags_of(member_key: str) -> set[str]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(col(Tag.name))
-            .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
-            .join(Member, col(Member.id) == col(MemberTag.member_id))
-            .where(col(Member.external_id) == member_key)
-        )
-        return set(rows.scalars())
 
 
 def test_the_examples_include_a_welcome_and_a_vip_journey() -> None:

@@ -13,8 +13,8 @@ from sqlmodel import col
 
 from engine.db import session_scope
 from engine.journey.store import set_status
-from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member, MemberTag, Tag
-from tests.workflows.conftest import Lane, load_members, publish_live
+from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member
+from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.journey_activities import MemberEventSignal
 from workflows.journey_run import JourneyRun
 
@@ -25,17 +25,6 @@ MEMBERS = "M1,张三,zs@example.com,,,,上海,,2024-01-01,VIP\nM2,李四,,,,,北
 
 def journey(key: str, steps: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
     return {"id": key, "name": key, "trigger": {"type": "manual"}, "steps": steps, **settings}
-
-
-def tags_of(member_key: str) -> set[str]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(col(Tag.name))
-            .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
-            .join(Member, col(Member.id) == col(MemberTag.member_id))
-            .where(col(Member.external_id) == member_key)
-        )
-        return set(rows.scalars())
 
 
 VIP_JOURNEY = journey(
