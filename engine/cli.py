@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from engine.cli_rfm import rfm_app
 from engine.errors import InputError, SettingsError
 from engine.settings import Settings, get_settings
 
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 journey_app = typer.Typer(help="Journeys: check, publish, pause, resume, archive, enroll.")
 app.add_typer(demo_app, name="demo")
 app.add_typer(journey_app, name="journey")
+app.add_typer(rfm_app, name="rfm")
 console = Console()
 errors = Console(stderr=True)
 

@@ -287,3 +287,58 @@ class Conversion(SQLModel, table=True):
     event_id: int | None = None
     revenue: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
     converted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RfmRun(SQLModel, table=True):
+    """One RFM recompute: its analysis date, window and scheme, and the means the 8 segments were cut at."""
+
+    __tablename__ = "rfm_runs"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    run_key: str = Field(
+        sa_column=Column(String(200), nullable=False, unique=True), description="Names the request; reruns reuse it."
+    )
+    as_of: date
+    window_days: int | None = None
+    scheme: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    members_scored: int = 0
+    no_purchase: int = Field(0, description="Members without an order in the window (not scored).")
+    mean_r: float = 0.0
+    mean_f: float = 0.0
+    mean_m: float = 0.0
+    segments8: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    segments11: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    segment_changes: int = Field(0, description="segment_changed events this run emitted.")
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RfmScore(SQLModel, table=True):
+    """One member's values, scores and segments in one run (kept for the last RFM_KEEP_RUNS runs)."""
+
+    __tablename__ = "rfm_scores"
+    __table_args__ = (Index("ix_rfm_scores_member", "member_id"),)
+
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("rfm_runs.id", ondelete="CASCADE"), primary_key=True))
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True))
+    recency: int
+    frequency: int
+    monetary: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    r: int
+    f: int
+    m: int
+    segment8: str = Field(max_length=32)
+    segment11: str = Field(max_length=32)
+
+
+class TagRule(SQLModel, table=True):
+    """A marketer's rule: members for whom the condition holds carry the tag; the rule removes it when it stops."""
+
+    __tablename__ = "tag_rules"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    tag: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    condition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    description: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))

@@ -6,13 +6,16 @@ import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.errors import SettingsError
+
+if TYPE_CHECKING:
+    from engine.rfm.scoring import RfmScheme
 
 # Any three capital letters: ISO 4217 grows, and a shop knows its own currency.
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -46,6 +49,13 @@ class Settings(BaseSettings):
     api_token: SecretStr = Field(SecretStr(""), description="Bearer token for /api; empty makes one under VAR_DIR.")
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+
+    rfm_schedule: str = Field("0 3 * * *", description="Cron (shop's zone) of the RFM and tag-rule recompute.")
+    rfm_window_days: int | None = Field(None, description="Look-back window in days; empty means all history.")
+    rfm_keep_runs: int = Field(14, description="Runs whose per-member scores are kept (summaries stay for ever).")
+    rfm_thresholds: str = Field(
+        "", description='JSON cut points replacing quintiles, e.g. {"r": [30, 60, 90, 180]}; empty: quintiles.'
+    )
 
     demo_members: int = Field(5000, description="How many members `make up` generates into an empty database.")
 
@@ -90,6 +100,41 @@ class Settings(BaseSettings):
         if value < 0:
             raise ValueError(f"{value} is negative")
         return value
+
+    @field_validator("rfm_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from engine.cron import cron_problem
+
+        if reason := cron_problem(value):
+            raise ValueError(f"'{value}' is not a cron: {reason}")
+        return value
+
+    @field_validator("rfm_window_days", "rfm_keep_runs")
+    @classmethod
+    def _positive(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError(f"{value} is not a positive number of days or runs")
+        return value
+
+    @field_validator("rfm_thresholds")
+    @classmethod
+    def _rfm_scheme(cls, value: str) -> str:
+        from engine.rfm.scoring import RfmScheme
+
+        if value.strip():
+            try:
+                RfmScheme.model_validate_json(value)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"is not valid RFM cut points ({problems})") from None
+        return value
+
+    @property
+    def rfm_scheme(self) -> RfmScheme:
+        from engine.rfm.scoring import RfmScheme
+
+        return RfmScheme.model_validate_json(self.rfm_thresholds) if self.rfm_thresholds.strip() else RfmScheme()
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -25,6 +25,9 @@ from sqlalchemy import text  # noqa: E402
 from engine.db import get_engine, upgrade  # noqa: E402
 
 TABLES = (
+    "rfm_scores",
+    "rfm_runs",
+    "tag_rules",
     "journey_steps",
     "journey_actions",
     "conversions",

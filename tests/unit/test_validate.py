@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
+from engine.cron import cron_problem
 from engine.errors import InputError
 from engine.journey.events import known_event_types
 from engine.journey.language import parse_journey
-from engine.journey.validate import check_journey, cron_problem
+from engine.journey.validate import check_journey
 
 CORPUS = Path(__file__).resolve().parent.parent / "journeys" / "invalid"
 CORPUS_FILES = sorted(CORPUS.glob("*.yaml"))

@@ -1,0 +1,114 @@
+"""RFM scoring rules, as pinned: quintiles with ties kept together, thresholds, and both segment schemes."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from engine.rfm.scoring import MemberValues, RfmScheme, quintile_scores, score_members, threshold_scores
+from engine.rfm.segments import SEGMENT11_NAMES, SEGMENTS8, SEGMENTS11, segment8, segment11
+
+values = st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=200)
+
+
+@given(values, st.booleans(), st.randoms())
+def test_quintiles_do_not_depend_on_the_order_of_members(vals: list[int], fewer: bool, rnd: random.Random) -> None:
+    shuffled = list(range(len(vals)))
+    rnd.shuffle(shuffled)
+    scores = quintile_scores(vals, fewer_is_better=fewer)
+    again = quintile_scores([vals[i] for i in shuffled], fewer_is_better=fewer)
+    assert again == [scores[i] for i in shuffled]
+
+
+@given(values, st.booleans())
+def test_equal_values_get_equal_scores_within_one_to_five(vals: list[int], fewer: bool) -> None:
+    scores = quintile_scores(vals, fewer_is_better=fewer)
+    assert all(1 <= s <= 5 for s in scores)
+    by_value: dict[int, set[int]] = {}
+    for v, s in zip(vals, scores, strict=True):
+        by_value.setdefault(v, set()).add(s)
+    assert all(len(s) == 1 for s in by_value.values())
+
+
+@given(values)
+def test_scores_rise_with_frequency_and_fall_with_recency(vals: list[int]) -> None:
+    up = quintile_scores(vals)
+    down = quintile_scores(vals, fewer_is_better=True)
+    for (a, sa, da), (b, sb, db) in itertools.permutations(zip(vals, up, down, strict=True), 2):
+        if a < b:
+            assert sa <= sb
+            assert da >= db
+
+
+@given(values)
+def test_the_pinned_formula(vals: list[int]) -> None:
+    n = len(vals)
+    assert quintile_scores(vals) == [1 + (5 * sum(w < v for w in vals)) // n for v in vals]
+    assert quintile_scores(vals, fewer_is_better=True) == [1 + (5 * sum(w > v for w in vals)) // n for v in vals]
+
+
+def test_quintiles_of_ten_distinct_values_pair_up() -> None:
+    assert quintile_scores(list(range(10))) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert quintile_scores(list(range(10)), fewer_is_better=True) == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+
+
+def test_ties_share_the_lower_score() -> None:
+    # four members with 1 order, one with 9: 0 members are below the 1s, 4 of 5 are below the 9
+    assert quintile_scores([1, 1, 1, 1, 9]) == [1, 1, 1, 1, 5]
+
+
+def test_thresholds_score_recency_by_days_and_the_rest_by_amount() -> None:
+    cuts = [30.0, 60.0, 90.0, 180.0]
+    assert threshold_scores([0, 30, 31, 60, 90, 91, 180, 181], cuts, fewer_is_better=True) == [5, 5, 4, 4, 3, 2, 2, 1]
+    assert threshold_scores([0, 29.99, 30, 59, 60, 90, 180, 1000], cuts) == [1, 1, 2, 2, 3, 4, 5, 5]
+
+
+@pytest.mark.parametrize(
+    ("cuts", "problem"),
+    [([1, 2, 3], "exactly 4 cut points"), ([1, 3, 2, 4], "must rise strictly"), ([-1, 2, 3, 4], "not be negative")],
+)
+def test_bad_thresholds_are_named(cuts: list[float], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        RfmScheme(r=cuts)
+
+
+def test_every_score_code_has_exactly_one_of_the_eleven_segments() -> None:
+    codes = {f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)}
+    assert set(SEGMENTS11) == codes
+    assert segment11(5, 5, 5) == "Champions"
+    assert segment11(1, 1, 1) == "Lost"
+    assert segment11(1, 5, 5) == "Can't Lose Them"
+    assert set(SEGMENTS11.values()) == set(SEGMENT11_NAMES)
+
+
+def test_eight_segments_compare_each_score_with_its_mean() -> None:
+    means = (3.0, 2.5, 3.2)
+    assert segment8(3, 3, 4, means) == "重要价值客户"  # equal to the mean counts as high
+    assert segment8(2, 2, 4, means) == "重要挽留客户"
+    assert segment8(5, 1, 3, means) == "一般发展客户"
+    assert len(set(SEGMENTS8.values())) == 8
+
+
+def test_score_members_uses_the_means_of_the_scored_members() -> None:
+    members = [MemberValues(i, recency=r, frequency=f, monetary_cents=m) for i, (r, f, m) in
+               enumerate([(5, 9, 90000), (200, 1, 5000), (40, 3, 100000), (400, 1, 900)], start=1)]  # fmt: skip
+    scored = score_members(members)
+    r = [s.r for s in scored.scores]
+    f = [s.f for s in scored.scores]
+    m = [s.m for s in scored.scores]
+    assert (r, f, m) == ([4, 2, 3, 1], [4, 1, 3, 1], [3, 2, 4, 1])
+    assert scored.means == (10 / 4, 9 / 4, 10 / 4)
+    assert [s.segment8 for s in scored.scores] == ["重要价值客户", "一般挽留客户", "重要价值客户", "一般挽留客户"]
+    assert [s.segment11 for s in scored.scores] == ["Needs Attention", "Hibernating", "Needs Attention", "Lost"]
+
+
+def test_custom_cuts_replace_one_dimension_only() -> None:
+    members = [MemberValues(i, recency=d, frequency=1, monetary_cents=100) for i, d in enumerate([10, 45, 400])]
+    scored = score_members(members, RfmScheme(r=[30, 60, 90, 180]))
+    assert [s.r for s in scored.scores] == [5, 4, 1]
+    assert {s.f for s in scored.scores} == {1}  # all equal: quintiles put every member at 1
