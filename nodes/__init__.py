@@ -20,6 +20,7 @@ from nodes.conditions.has_tag import HasTag
 from nodes.conditions.logic import AllOf, AnyOf, Not
 from nodes.conditions.order_facts import BoughtCategory, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays
 from nodes.conditions.rewards import HasUnredeemedCoupon, PointsBalance
+from nodes.conditions.rfm import RfmScoreIs, RfmSegment, SegmentChanged
 from nodes.exit import Exit
 from nodes.if_else import ElseIf, IfElse
 from nodes.remove_tag import RemoveTag, remove_tag_from_member
@@ -29,7 +30,7 @@ from nodes.wait_until import WaitUntil
 
 CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
     HasTag, MemberAttribute, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays, BoughtCategory,
-    PointsBalance, HasUnredeemedCoupon, DidEvent, AllOf, AnyOf, Not,
+    PointsBalance, HasUnredeemedCoupon, DidEvent, RfmSegment, RfmScoreIs, SegmentChanged, AllOf, AnyOf, Not,
 )  # fmt: skip
 BLOCK_TYPES: tuple[type[BlockBase], ...] = (
     AddTag, RemoveTag, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
@@ -46,6 +47,9 @@ Condition = Annotated[
     | PointsBalance
     | HasUnredeemedCoupon
     | DidEvent
+    | RfmSegment
+    | RfmScoreIs
+    | SegmentChanged
     | AllOf
     | AnyOf
     | Not,

@@ -11,7 +11,7 @@ from engine.records import BUILT_IN_EVENT_TYPES
 
 
 class PropertyFilter(BaseModel):
-    """e.g. amount ≥ 500, or to_segment is 重要挽留客户."""
+    """e.g. amount ≥ 500, or (on segment_changed) to is 重要挽留客户."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from engine.models import Event, Member, MemberTag, Order, Tag
+from engine.models import Event, Member, MemberTag, Order, RfmRun, RfmScore, Tag
 
 
 class MemberFacts:
@@ -78,14 +78,24 @@ class MemberFacts:
     def events_since_entry(self, event_type: str) -> list[dict[str, Any]]:
         """Properties of each `event_type` event that occurred since the member entered the journey."""
         rows = self.session.execute(
-            select(col(Event.properties)).where(
+            select(col(Event.properties))
+            .where(
                 col(Event.member_id) == self.member_id,
                 col(Event.type) == event_type,
                 col(Event.occurred_at) >= self.entered_at,
                 col(Event.occurred_at) <= self.now,
             )
+            .order_by(col(Event.occurred_at), col(Event.id))
         )
         return [dict(properties) for properties in rows.scalars()]
+
+    @cached_property
+    def rfm(self) -> RfmScore | None:
+        """The member's scores in the latest RFM run; None when it did not score them (no purchase) or no run yet."""
+        latest = select(func.max(col(RfmRun.id))).scalar_subquery()
+        return self.session.scalars(
+            select(RfmScore).where(col(RfmScore.run_id) == latest, col(RfmScore.member_id) == self.member_id)
+        ).first()
 
     @cached_property
     def points_balance(self) -> int:
