@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.cli_rfm import rfm_app
+from engine.cli_tags import tags_app
 from engine.errors import InputError, SettingsError
 from engine.settings import Settings, get_settings
 
@@ -34,6 +35,7 @@ journey_app = typer.Typer(help="Journeys: check, publish, pause, resume, archive
 app.add_typer(demo_app, name="demo")
 app.add_typer(journey_app, name="journey")
 app.add_typer(rfm_app, name="rfm")
+app.add_typer(tags_app, name="tags")
 console = Console()
 errors = Console(stderr=True)
 

@@ -15,10 +15,18 @@ from engine.journey.base import BlockBase, ConditionBase
 from nodes.add_tag import AddTag, add_tag_to_member
 from nodes.branch import Branch, Path
 from nodes.conditions.attribute import MemberAttribute
+from nodes.conditions.birthday import BirthdayThisMonth
 from nodes.conditions.did_event import DidEvent
 from nodes.conditions.has_tag import HasTag
 from nodes.conditions.logic import AllOf, AnyOf, Not
-from nodes.conditions.order_facts import BoughtCategory, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays
+from nodes.conditions.order_facts import (
+    BoughtCategory,
+    DaysSinceLastOrder,
+    OrdersInLastDays,
+    PrefersCategory,
+    SpendInLastDays,
+    TotalSpend,
+)
 from nodes.conditions.rewards import HasUnredeemedCoupon, PointsBalance
 from nodes.conditions.rfm import RfmScoreIs, RfmSegment, SegmentChanged
 from nodes.exit import Exit
@@ -29,8 +37,9 @@ from nodes.wait_for_event import WaitForEvent
 from nodes.wait_until import WaitUntil
 
 CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
-    HasTag, MemberAttribute, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays, BoughtCategory,
-    PointsBalance, HasUnredeemedCoupon, DidEvent, RfmSegment, RfmScoreIs, SegmentChanged, AllOf, AnyOf, Not,
+    HasTag, MemberAttribute, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays, BoughtCategory, TotalSpend,
+    PrefersCategory, BirthdayThisMonth, PointsBalance, HasUnredeemedCoupon, DidEvent, RfmSegment, RfmScoreIs,
+    SegmentChanged, AllOf, AnyOf, Not,
 )  # fmt: skip
 BLOCK_TYPES: tuple[type[BlockBase], ...] = (
     AddTag, RemoveTag, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
@@ -44,6 +53,9 @@ Condition = Annotated[
     | OrdersInLastDays
     | SpendInLastDays
     | BoughtCategory
+    | TotalSpend
+    | PrefersCategory
+    | BirthdayThisMonth
     | PointsBalance
     | HasUnredeemedCoupon
     | DidEvent

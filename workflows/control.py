@@ -16,6 +16,7 @@ from engine.journey.store import Published, live_journeys, live_plan, publish, s
 from engine.models import Journey, JourneyEntry, utc_now
 from engine.settings import Settings
 from workflows.journey_run import JourneyRun
+from workflows.member_intelligence import sync_intelligence_schedule
 from workflows.schedules import sync_schedule
 
 
@@ -72,7 +73,8 @@ async def _tell(client: Client, workflow_id: str, what: str, paused: bool = Fals
 
 
 async def sync_all_schedules(client: Client, settings: Settings) -> int:
-    """At worker start: every live or paused sweeping journey has its schedule (publishing may have been offline)."""
+    """At worker start: every live or paused sweeping journey has its schedule (publishing may have been offline),
+    and so has the daily RFM and tag-rule recompute."""
 
     def plans() -> list[tuple[str, Plan]]:
         with session_scope() as session:
@@ -81,4 +83,5 @@ async def sync_all_schedules(client: Client, settings: Settings) -> int:
     found = await asyncio.to_thread(plans)
     for status, plan in found:
         await sync_schedule(client, settings, plan, status)
+    await sync_intelligence_schedule(client, settings)
     return len(found)

@@ -18,6 +18,7 @@ from engine.journey.plan import Plan
 from engine.journey.store import live_journeys
 from engine.models import Journey, utc_now
 from engine.settings import Settings
+from engine.tag_rules import members_to_retag, retag
 from workflows.enroll import enroll
 from workflows.journey_activities import MemberEventSignal
 from workflows.journey_run import JourneyRun
@@ -64,6 +65,8 @@ async def dispatch_pending(client: Client, settings: Settings, limit: int = BATC
                 )  # fmt: skip
     await asyncio.gather(*work)
     await asyncio.to_thread(_mark, [e.event_id for e in pending])
+    # Tag rules follow the members' new orders, sign-ups and segments; their tag changes go out next round.
+    await asyncio.to_thread(retag, members_to_retag((e.member_id, e.type, e.properties) for e in pending))
     return len(pending)
 
 

@@ -56,12 +56,17 @@ async def sync_schedule(client: Client, settings: Settings, plan: Plan, status: 
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
         state=ScheduleState(paused=status != "live", note=f"journey {plan.journey_key} is {status}"),
     )
+    await put_schedule(client, schedule_id(plan.journey_key), schedule)
+    return schedule_id(plan.journey_key)
+
+
+async def put_schedule(client: Client, id_: str, schedule: Schedule) -> None:
+    """Create the schedule, or replace what an existing one with this id does."""
     try:
-        await client.create_schedule(schedule_id(plan.journey_key), schedule)
+        await client.create_schedule(id_, schedule)
     except ScheduleAlreadyRunningError:
 
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await handle.update(replace)
-    return schedule_id(plan.journey_key)
+        await client.get_schedule_handle(id_).update(replace)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -61,6 +62,42 @@ class MemberFacts:
             ).one()
             self._orders_cache[days] = (int(count), Decimal(total).quantize(Decimal("0.01")))
         return self._orders_cache[days]
+
+    @cached_property
+    def total_spend(self) -> Decimal:
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(col(Order.amount)), 0)).where(
+                col(Order.member_id) == self.member_id, col(Order.placed_at) <= self.now
+            )
+        )
+        return Decimal(total or 0).quantize(Decimal("0.01"))
+
+    def top_category(self, days: int) -> str | None:
+        """The category with the most spend in the window; None without categorised orders or on a tie."""
+        spend = func.sum(col(Order.amount))
+        rows = self.session.execute(
+            select(col(Order.category), spend)
+            .where(
+                col(Order.member_id) == self.member_id,
+                col(Order.category).is_not(None),
+                col(Order.placed_at) > self.now - timedelta(days=days),
+                col(Order.placed_at) <= self.now,
+            )
+            .group_by(col(Order.category))
+            .order_by(spend.desc())
+            .limit(2)
+        ).all()
+        if not rows or (len(rows) == 2 and rows[0][1] == rows[1][1]):
+            return None
+        return str(rows[0][0])
+
+    @property
+    def local_today(self) -> date:
+        """Today in the member's time zone, or the shop's."""
+        from engine.settings import get_settings, is_time_zone
+
+        zone = self.member.timezone if self.member.timezone and is_time_zone(self.member.timezone) else None
+        return self.now.astimezone(ZoneInfo(zone or get_settings().shop_timezone)).date()
 
     def bought_category(self, category: str, days: int) -> bool:
         found = self.session.scalar(

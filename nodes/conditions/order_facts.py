@@ -63,3 +63,27 @@ class BoughtCategory(ConditionBase):
 
     def holds(self, member: MemberFacts) -> bool:
         return member.bought_category(self.category, self.days)
+
+
+class TotalSpend(ConditionBase):
+    kind: Literal["total_spend"] = "total_spend"
+    op: Op = Field("ge", title="Comparison")
+    amount: float = Field(ge=0, title="Amount", description="In the shop's currency, e.g. 5000 (累计消费满5000).")
+
+    title: ClassVar[str] = "Total spend"
+    help: ClassVar[str] = "The member's total order amount over all history."
+
+    def holds(self, member: MemberFacts) -> bool:
+        return compare(float(member.total_spend), self.op, self.amount)
+
+
+class PrefersCategory(ConditionBase):
+    kind: Literal["prefers_category"] = "prefers_category"
+    category: str = Field(min_length=1, title="Category", description="e.g. 母婴")
+    days: int = Field(180, gt=0, title="Window (days)")
+
+    title: ClassVar[str] = "Prefers a category"
+    help: ClassVar[str] = "True when the member spent more in this category than in any other within the window."
+
+    def holds(self, member: MemberFacts) -> bool:
+        return member.top_category(self.days) == self.category

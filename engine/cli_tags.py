@@ -1,0 +1,137 @@
+"""`memberflow tags`: manual tags, and the rules that tag members automatically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from engine.errors import InputError
+
+tags_app = typer.Typer(help="Tags: add or remove by hand; rules that keep tags up to date (规则标签).")
+console = Console()
+
+
+@tags_app.command("add")
+def tags_add(member: str, tag: str) -> None:
+    """Give a member a tag by hand (kept even when no rule wants it)."""
+    from engine.tagging import add_tag
+
+    _by_hand(member, tag, add_tag, "has it now", "already had it")
+
+
+@tags_app.command("remove")
+def tags_remove(member: str, tag: str) -> None:
+    """Take a tag off a member."""
+    from engine.tagging import remove_tag
+
+    _by_hand(member, tag, remove_tag, "no longer has it", "did not have it")
+
+
+def _by_hand(member_key: str, tag: str, change: Any, done: str, nothing: str) -> None:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from engine.db import session_scope
+    from engine.models import Member, utc_now
+
+    with session_scope() as session:
+        member = session.scalars(select(Member).where(col(Member.external_id) == member_key)).first()
+        if member is None:
+            raise InputError([f"member {member_key} does not exist"])
+        changed = change(session, member, tag, source="cli", added_by="memberflow tags", now=utc_now())
+    console.print(f"member {member_key}, tag {tag}: {done if changed else nothing}")
+
+
+@tags_app.command("load")
+def tags_load(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON: a list of {tag, condition, description}.")],
+) -> None:
+    """Create or replace the rules in a file; every problem in every rule is reported and nothing is saved."""
+    from engine.db import session_scope
+    from engine.models import utc_now
+    from engine.tag_rules import TagRuleSpec, rule_problems, save_rule
+
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError([f"{file}: cannot read it: {exc}"]) from None
+    try:
+        specs = TypeAdapter(list[TagRuleSpec]).validate_python(raw)
+    except ValidationError as exc:
+        raise InputError([_sentence(file, e) for e in exc.errors()]) from None
+    if problems := [f"{file}: rule '{s.tag}': {p}" for s in specs for p in rule_problems(s)]:
+        raise InputError(problems)
+    with session_scope() as session:
+        for spec in specs:
+            save_rule(session, spec, utc_now())
+    console.print(f"{file}: {len(specs)} tag rules saved")
+
+
+def _sentence(file: Path, error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{file}: rule {where}: {error['msg']}"
+
+
+@tags_app.command("set-rule")
+def tags_set_rule(
+    tag: str,
+    condition: Annotated[str, typer.Option(help='JSON, e.g. \'{"kind": "total_spend", "op": "ge", "amount": 5000}\'')],
+    description: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create or replace the rule for TAG."""
+    from engine.db import session_scope
+    from engine.models import utc_now
+    from engine.tag_rules import TagRuleSpec, save_rule
+
+    try:
+        spec = TagRuleSpec.model_validate({"tag": tag, "condition": json.loads(condition), "description": description})
+    except (ValueError, ValidationError) as exc:
+        raise InputError([f"--condition is not a valid condition: {str(exc).splitlines()[0]}"]) from None
+    with session_scope() as session:
+        save_rule(session, spec, utc_now())
+    console.print(f"tag rule {tag} saved")
+
+
+@tags_app.command("delete-rule")
+def tags_delete_rule(tag: str) -> None:
+    """Delete the rule for TAG (members keep the tag until removed)."""
+    from engine.db import session_scope
+    from engine.tag_rules import delete_rule
+
+    with session_scope() as session:
+        if not delete_rule(session, tag):
+            raise InputError([f"there is no rule for tag '{tag}'"])
+    console.print(f"tag rule {tag} deleted")
+
+
+@tags_app.command("rules")
+def tags_rules() -> None:
+    """List the tag rules."""
+    from engine.db import session_scope
+    from engine.tag_rules import rules
+
+    with session_scope() as session:
+        found = rules(session)
+    table = Table("tag", "active", "condition", "description")
+    for spec in found:
+        table.add_row(spec.tag, "yes" if spec.active else "no", spec.condition.model_dump_json(by_alias=True),
+                      spec.description or "")  # fmt: skip
+    console.print(table)
+
+
+@tags_app.command("apply")
+def tags_apply() -> None:
+    """Apply every active rule to every member now."""
+    from engine.db import session_scope
+    from engine.tag_rules import apply_rules
+
+    with session_scope() as session:
+        report = apply_rules(session)
+    console.print(f"tag rules: {report.members} members checked, {report.added} tags added, {report.removed} removed")
