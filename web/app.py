@@ -17,8 +17,11 @@ from web.controllers import (
     HealthController,
     JourneyController,
     MemberController,
+    MemberTagController,
     OrderController,
     PageController,
+    RfmController,
+    TagRuleController,
 )
 from web.errors import EXCEPTION_HANDLERS
 from web.payloads import OneOrManySchema
@@ -36,6 +39,9 @@ def create_app() -> Litestar:
             OrderController,
             EventController,
             JourneyController,
+            RfmController,
+            TagRuleController,
+            MemberTagController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),

@@ -6,12 +6,17 @@ from web.controllers.journeys import JourneyController
 from web.controllers.members import MemberController
 from web.controllers.orders import OrderController
 from web.controllers.pages import PageController
+from web.controllers.rfm import RfmController
+from web.controllers.tags import MemberTagController, TagRuleController
 
 __all__ = [
     "EventController",
     "HealthController",
     "JourneyController",
     "MemberController",
+    "MemberTagController",
     "OrderController",
     "PageController",
+    "RfmController",
+    "TagRuleController",
 ]

@@ -1,0 +1,60 @@
+"""/api/rfm: start a recompute (RFM, then tag rules) on Temporal, and read what the latest run found."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from pydantic import BaseModel, Field
+
+from engine.db import session_scope
+from engine.rfm.report import summary
+from engine.settings import get_settings
+from web.auth import require_api_token
+from web.temporal import temporal_client
+from workflows.member_intelligence import IntelligenceRequest, IntelligenceResult, MemberIntelligence
+
+
+class RecomputeOrder(BaseModel):
+    as_of: date | None = Field(None, description="Analysis date; orders before it count. Default: today.")
+    window_days: int | None = Field(None, ge=1, description="Only orders in the N days before as_of.")
+    apply_tag_rules: bool = True
+
+
+class RecomputeStarted(BaseModel):
+    workflow_id: str
+    result: IntelligenceResult | None = None
+
+
+class RfmController(Controller):
+    path = "/api/rfm"
+    guards = [require_api_token]  # noqa: RUF012
+    tags = ["rfm"]  # noqa: RUF012
+
+    @post("/recompute", summary="Recompute RFM (then the tag rules) now; wait=true answers when it is done")
+    async def recompute(
+        self, data: JSONBody[RecomputeOrder], state: State, wait: FromQuery[bool] = False
+    ) -> Response[RecomputeStarted]:
+        settings = get_settings()
+        request = IntelligenceRequest(shop_timezone=settings.shop_timezone, **data.model_dump())
+        handle = await (await temporal_client(state)).start_workflow(
+            MemberIntelligence.run, request, id=f"member-intelligence/api-{uuid.uuid4()}",
+            task_queue=settings.temporal_task_queue,
+        )  # fmt: skip
+        if not wait:
+            return Response(RecomputeStarted(workflow_id=handle.id), status_code=HTTP_202_ACCEPTED)
+        return Response(RecomputeStarted(workflow_id=handle.id, result=await handle.result()), status_code=HTTP_200_OK)
+
+    @get("/summary", sync_to_thread=True, summary="The latest run: as_of, members scored, score means, segments")
+    def latest(self) -> dict[str, Any]:
+        with session_scope() as session:
+            found = summary(session)
+        if found is None:
+            raise NotFoundException("no RFM run yet: start one with POST /api/rfm/recompute")
+        return found
