@@ -317,7 +317,7 @@ class RfmScore(SQLModel, table=True):
     """One member's values, scores and segments in one run (kept for the last RFM_KEEP_RUNS runs)."""
 
     __tablename__ = "rfm_scores"
-    __table_args__ = (Index("ix_rfm_scores_member", "member_id"),)
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree keyed by (run, member): a million rows insert fast
 
     run_id: int = Field(sa_column=Column(Integer, ForeignKey("rfm_runs.id", ondelete="CASCADE"), primary_key=True))
     member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True))

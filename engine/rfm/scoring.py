@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,12 +52,18 @@ class RfmScheme(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class MemberValues:
-    """One member's raw values: days since the last order, number of orders, spend in cents."""
+    """Raw values, one list entry per member: days since the last order, number of orders, spend in cents."""
 
-    member: int
-    recency: int
-    frequency: int
-    monetary_cents: int
+    members: list[int]
+    recency: list[int]
+    frequency: list[int]
+    monetary_cents: list[int]
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[int, int, int, int]]) -> MemberValues:
+        """From (member, recency, frequency, monetary_cents) rows."""
+        columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], []]
+        return cls(*columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,17 +81,38 @@ class MemberScore:
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    scores: list[MemberScore]
-    means: tuple[float, float, float]  # of R, F and M over the scored members
+    """Scores and segments, one list entry per member in the order of the values; means of R, F, M over them."""
+
+    values: MemberValues
+    r: list[int]
+    f: list[int]
+    m: list[int]
+    segment8: list[str]
+    segment11: list[str]
+    means: tuple[float, float, float]
+
+    def __len__(self) -> int:
+        return len(self.r)
+
+    def rows(self) -> list[MemberScore]:
+        v = self.values
+        return [
+            MemberScore(*row)
+            for row in zip(v.members, v.recency, v.frequency, v.monetary_cents, self.r, self.f, self.m,
+                           self.segment8, self.segment11, strict=True)
+        ]  # fmt: skip
 
 
 def quintile_scores(values: Sequence[float], *, fewer_is_better: bool = False) -> list[int]:
     """Score each value 1–5 by the share of values strictly worse than it (ties share a score)."""
     n = len(values)
-    ordered = sorted(values)
-    if fewer_is_better:
-        return [1 + 5 * (n - bisect_right(ordered, v)) // n for v in values]
-    return [1 + 5 * bisect_left(ordered, v) // n for v in values]
+    counts = Counter(values)
+    score_of: dict[float, int] = {}
+    worse = 0  # values strictly worse than the current one
+    for value in sorted(counts, reverse=fewer_is_better):
+        score_of[value] = 1 + 5 * worse // n
+        worse += counts[value]
+    return [score_of[v] for v in values]
 
 
 def threshold_scores(values: Sequence[float], cuts: Cuts, *, fewer_is_better: bool = False) -> list[int]:
@@ -100,19 +128,17 @@ def _dimension(values: Sequence[float], cuts: Cuts | None, *, fewer_is_better: b
     return threshold_scores(values, cuts, fewer_is_better=fewer_is_better)
 
 
-def score_members(members: Sequence[MemberValues], scheme: RfmScheme | None = None) -> Scored:
+def score_members(values: MemberValues, scheme: RfmScheme | None = None) -> Scored:
     """Score R, F, M and name both segments for every member; the means are over these members."""
     scheme = scheme or RfmScheme()
-    if not members:
-        return Scored([], (0.0, 0.0, 0.0))
-    r = _dimension([v.recency for v in members], scheme.r, fewer_is_better=True)
-    f = _dimension([v.frequency for v in members], scheme.f)
-    m = _dimension([v.monetary_cents / 100 for v in members], scheme.m)
-    n = len(members)
+    n = len(values.members)
+    if not n:
+        return Scored(values, [], [], [], [], [], (0.0, 0.0, 0.0))
+    r = _dimension(values.recency, scheme.r, fewer_is_better=True)
+    f = _dimension(values.frequency, scheme.f)
+    m = _dimension([c / 100 for c in values.monetary_cents] if scheme.m else values.monetary_cents, scheme.m)
     means = (sum(r) / n, sum(f) / n, sum(m) / n)
-    scores = [
-        MemberScore(v.member, v.recency, v.frequency, v.monetary_cents, rs, fs, ms,
-                    segment8(rs, fs, ms, means), segment11(rs, fs, ms))
-        for v, rs, fs, ms in zip(members, r, f, m, strict=True)
-    ]  # fmt: skip
-    return Scored(scores, means)
+    codes = range(1, 6)
+    by_code = {(a, b, c): (segment8(a, b, c, means), segment11(a, b, c)) for a in codes for b in codes for c in codes}
+    named = [by_code[code] for code in zip(r, f, m, strict=True)]
+    return Scored(values, r, f, m, [s8 for s8, _ in named], [s11 for _, s11 in named], means)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from engine.rfm.recompute import DaysBefore
 from engine.rfm.scoring import MemberValues, RfmScheme, quintile_scores, score_members, threshold_scores
 from engine.rfm.segments import SEGMENT11_NAMES, SEGMENTS8, SEGMENTS11, segment8, segment11
 
@@ -95,20 +98,38 @@ def test_eight_segments_compare_each_score_with_its_mean() -> None:
 
 
 def test_score_members_uses_the_means_of_the_scored_members() -> None:
-    members = [MemberValues(i, recency=r, frequency=f, monetary_cents=m) for i, (r, f, m) in
-               enumerate([(5, 9, 90000), (200, 1, 5000), (40, 3, 100000), (400, 1, 900)], start=1)]  # fmt: skip
-    scored = score_members(members)
-    r = [s.r for s in scored.scores]
-    f = [s.f for s in scored.scores]
-    m = [s.m for s in scored.scores]
+    rows = [(i, r, f, m) for i, (r, f, m) in
+            enumerate([(5, 9, 90000), (200, 1, 5000), (40, 3, 100000), (400, 1, 900)], start=1)]  # fmt: skip
+    scored = score_members(MemberValues.of(rows))
+    r, f, m = scored.r, scored.f, scored.m
     assert (r, f, m) == ([4, 2, 3, 1], [4, 1, 3, 1], [3, 2, 4, 1])
     assert scored.means == (10 / 4, 9 / 4, 10 / 4)
-    assert [s.segment8 for s in scored.scores] == ["重要价值客户", "一般挽留客户", "重要价值客户", "一般挽留客户"]
-    assert [s.segment11 for s in scored.scores] == ["Needs Attention", "Hibernating", "Needs Attention", "Lost"]
+    assert scored.segment8 == ["重要价值客户", "一般挽留客户", "重要价值客户", "一般挽留客户"]
+    assert scored.segment11 == ["Needs Attention", "Hibernating", "Needs Attention", "Lost"]
+    assert (scored.rows()[0].member, scored.rows()[0].segment11) == (1, "Needs Attention")
 
 
 def test_custom_cuts_replace_one_dimension_only() -> None:
-    members = [MemberValues(i, recency=d, frequency=1, monetary_cents=100) for i, d in enumerate([10, 45, 400])]
-    scored = score_members(members, RfmScheme(r=[30, 60, 90, 180]))
-    assert [s.r for s in scored.scores] == [5, 4, 1]
-    assert {s.f for s in scored.scores} == {1}  # all equal: quintiles put every member at 1
+    values = MemberValues.of([(i, d, 1, 100) for i, d in enumerate([10, 45, 400])])
+    scored = score_members(values, RfmScheme(r=[30, 60, 90, 180]))
+    assert scored.r == [5, 4, 1]
+    assert set(scored.f) == {1}  # all equal: quintiles put every member at 1
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_days_before_counts_local_dates_across_daylight_saving(zone: str) -> None:
+    tz = ZoneInfo(zone)
+    as_of = date(2026, 11, 3)
+    start = datetime(2016, 1, 1, tzinfo=UTC)
+    until = datetime.combine(as_of, time(), tz).astimezone(UTC)
+    every_16_hours_and_37_minutes = (start + timedelta(minutes=k) for k in range(0, 5_600_000, 997))
+    instants = [t for t in every_16_hours_and_37_minutes if t < until] + [
+        datetime(2014, 5, 1, 12, tzinfo=UTC),  # older than the ten years it bisects: computed directly
+        until - timedelta(microseconds=1),  # the last instant that counts
+    ]
+    text = DaysBefore(as_of, tz, sample="2026-01-01 00:00:00.000000")
+    aware = DaysBefore(as_of, tz, sample=start)
+    for instant in instants:
+        expected = (as_of - instant.astimezone(tz).date()).days
+        as_text = instant.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        assert text(as_text) == aware(instant) == expected, instant

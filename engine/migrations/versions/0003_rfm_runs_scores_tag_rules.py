@@ -63,15 +63,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["run_id"], ["rfm_runs.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "member_id"),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("rfm_scores", schema=None) as batch_op:
-        batch_op.create_index("ix_rfm_scores_member", ["member_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rfm_scores", schema=None) as batch_op:
-        batch_op.drop_index("ix_rfm_scores_member")
-
     op.drop_table("rfm_scores")
     op.drop_table("tag_rules")
     op.drop_table("rfm_runs")
