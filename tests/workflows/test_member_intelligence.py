@@ -89,3 +89,26 @@ async def test_tags_by_hand_and_bad_rules_through_the_api(
     removed = await api.delete("/api/members/A/tags/门店之友", headers=AUTH)
     assert removed.json()["changed"] is True
     assert "门店之友" not in tags_of("A")
+
+
+async def test_the_segments_page_shows_the_latest_run_and_recomputes_on_demand(
+    api: AsyncTestClient,  # type: ignore[type-arg]
+    live_worker: Lane,
+    tmp_path: Path,
+) -> None:
+    load_members(tmp_path, "A,甲,,,,,,,,\nB,乙,,,,,,,,\n")
+    for i, member in enumerate(["A", "A", "B"]):
+        order = {"order_id": f"o{i}", "member_id": member, "placed_at": "2026-01-0" + str(i + 1), "amount": 100}
+        assert (await api.post("/api/orders", json=order, headers=AUTH)).status_code == 201
+    empty = await api.get("/segments")
+
+    started = await api.post("/segments/recompute", headers={"HX-Request": "true"})
+    workflow_id = started.text.split()[1].removesuffix(";")
+    await live_worker.client.get_workflow_handle_for(MemberIntelligence.run, workflow_id).result()
+    shown = await api.get("/segments")
+
+    assert "No RFM run yet" in empty.text
+    assert started.status_code == 200
+    assert workflow_id.startswith("member-intelligence/web-")
+    assert "2 members scored" in shown.text
+    assert "重要价值客户" in shown.text and "Champions" in shown.text

@@ -1,15 +1,22 @@
-"""The pages a person reads: the shop at a glance and the member list (htmx swaps the table on search)."""
+"""The pages a person reads: the shop at a glance, the member list (htmx swaps the table on search), RFM segments."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+import uuid
+from html import escape
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.params import FromQuery
 from litestar.response import Template
 
 from engine.db import session_scope
 from engine.members import list_members
+from engine.rfm.report import summary
 from engine.settings import get_settings
 from engine.stats import shop_counts
+from web.temporal import temporal_client
+from workflows.member_intelligence import IntelligenceRequest, MemberIntelligence
 
 
 class PageController(Controller):
@@ -22,6 +29,26 @@ class PageController(Controller):
             counts = shop_counts(session)
         temporal_ui = f"http://127.0.0.1:{settings.temporal_ui_port}" if settings.embedded_temporal else None
         return Template("home.html", context={"counts": counts, "settings": settings, "temporal_ui": temporal_ui})
+
+    @get("/segments", sync_to_thread=True)
+    def segments(self) -> Template:
+        settings = get_settings()
+        with session_scope() as session:
+            found = summary(session)
+        return Template(
+            "segments.html",
+            context={"summary": found, "schedule": settings.rfm_schedule, "zone": settings.shop_timezone},
+        )
+
+    @post("/segments/recompute", status_code=200)
+    async def recompute(self, state: State) -> Response[str]:
+        """Start the recompute on Temporal; answers an htmx fragment that names the run."""
+        settings = get_settings()
+        handle = await (await temporal_client(state)).start_workflow(
+            MemberIntelligence.run, IntelligenceRequest(shop_timezone=settings.shop_timezone),
+            id=f"member-intelligence/web-{uuid.uuid4()}", task_queue=settings.temporal_task_queue,
+        )  # fmt: skip
+        return Response(f"started {escape(handle.id)}; reload in a moment", media_type=MediaType.HTML)
 
     @get("/members", sync_to_thread=True)
     def members(self, request: Request, q: FromQuery[str | None] = None, offset: FromQuery[int] = 0) -> Template:  # type: ignore[type-arg]
