@@ -383,6 +383,21 @@ def _load_demo_once(settings: Settings) -> None:
         console.print(f"empty database: loading a demo shop of {settings.demo_members} members …")
         saved_members, saved_orders = load_demo(settings.demo_members, today=_shop_today(settings))
         console.print(f"demo shop: {saved_members} members, {saved_orders} orders")
+        _demo_rules_and_segments(settings)
+
+
+def _demo_rules_and_segments(settings: Settings) -> None:
+    """The demo shop's tag rules (examples/rules) and a first RFM run, so segments and rule tags show at once."""
+    from engine.cli_tags import tags_load
+    from engine.db import session_scope
+    from engine.rfm.recompute import recompute_for_shop
+    from engine.tag_rules import apply_rules
+
+    tags_load(EXAMPLES / "rules" / "tag-rules.yaml")
+    run = recompute_for_shop(settings, run_key=f"demo-{_shop_today(settings)}")
+    with session_scope() as session:
+        report = apply_rules(session)
+    console.print(f"RFM: {run.members_scored} members scored; tag rules added {report.added} tags")
 
 
 def _publish_examples_once(settings: Settings) -> None:

@@ -15,7 +15,7 @@ from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlmodel import Session, col
 
 from engine.models import Event, Member, RfmRun, RfmScore, table_of
@@ -144,7 +144,7 @@ def recompute(
     _store_scores(session, run.id, scored)
     if previous is not None:
         assert previous.id is not None
-        changes = segment_changes(_segments_of(session, previous.id), scored)
+        changes = changed_segments(session, previous.id, run.id)
         _emit_changes(session, run, changes, now or datetime.now(UTC))
         run.segment_changes = len(changes)
     _prune(session, keep_runs)
@@ -152,14 +152,6 @@ def recompute(
     session.add(run)
     session.flush()
     return run
-
-
-def segment_changes(before: dict[int, str], scored: Scored) -> dict[int, tuple[str, str]]:
-    """member → (old 8-segment, new 8-segment) for every member whose segment differs; unscored is "no purchase"."""
-    after = dict(zip(scored.values.members, scored.segment8, strict=True))
-    changed = {m: (before.get(m, NO_PURCHASE), new) for m, new in after.items() if before.get(m, NO_PURCHASE) != new}
-    changed.update({m: (old, NO_PURCHASE) for m, old in before.items() if m not in after})
-    return changed
 
 
 def _store_scores(session: Session, run_id: int, scored: Scored) -> None:
@@ -181,11 +173,18 @@ def _store_scores(session: Session, run_id: int, scored: Scored) -> None:
         cursor.close()
 
 
-def _segments_of(session: Session, run_id: int) -> dict[int, str]:
-    rows = session.connection().execute(
-        select(col(RfmScore.member_id), col(RfmScore.segment8)).where(col(RfmScore.run_id) == run_id)
+def changed_segments(session: Session, before: int, after: int) -> dict[int, tuple[str, str]]:
+    """member → (old 8-segment, new 8-segment) between two stored runs, "no purchase" where a run did not score
+    the member; a merge of the two runs' rows inside the database."""
+    merge = text(
+        "SELECT n.member_id, o.segment8, n.segment8 FROM rfm_scores n LEFT JOIN rfm_scores o "
+        "ON o.run_id = :before AND o.member_id = n.member_id "
+        "WHERE n.run_id = :after AND (o.segment8 IS NULL OR o.segment8 <> n.segment8) "
+        "UNION ALL SELECT o.member_id, o.segment8, NULL FROM rfm_scores o LEFT JOIN rfm_scores n "
+        "ON n.run_id = :after AND n.member_id = o.member_id WHERE o.run_id = :before AND n.member_id IS NULL"
     )
-    return {member: segment for member, segment in rows}
+    rows = session.connection().execute(merge, {"before": before, "after": after})
+    return {member: (old or NO_PURCHASE, new or NO_PURCHASE) for member, old, new in rows}
 
 
 def _emit_changes(session: Session, run: RfmRun, changes: dict[int, tuple[str, str]], now: datetime) -> None:

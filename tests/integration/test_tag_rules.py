@@ -79,7 +79,7 @@ def tag_events(kind: str) -> list[tuple[str, str]]:
 
 @pytest.mark.usefixtures("shop")
 def test_the_example_rules_tag_the_members_they_describe() -> None:
-    result = CliRunner().invoke(app, ["tags", "load", str(EXAMPLES / "tag-rules.yaml")])
+    result = CliRunner().invoke(app, ["tags", "load", str(EXAMPLES / "rules" / "tag-rules.yaml")])
     assert result.exit_code == 0, result.output
     with session_scope() as session:
         report = apply_rules(session)

@@ -96,6 +96,11 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert (tmp_path / "var" / "temporal.db").exists()  # the dev server persists under VAR_DIR
 
     auth = {"Authorization": f"Bearer {token}"}
+    segments = httpx.get(f"{base}/api/rfm/summary", headers=auth, timeout=10).json()
+    assert 0 < segments["members_scored"] <= 300  # the demo shop was scored on first start
+    assert sum(segments["segments8"].values()) == segments["members_scored"]
+    rules = {r["tag"] for r in httpx.get(f"{base}/api/tag-rules", headers=auth, timeout=10).json()}
+    assert {"消费满3次", "高价值"} <= rules
     journeys = httpx.get(f"{base}/api/journeys", headers=auth, timeout=10).json()
     assert {(j["key"], j["status"]) for j in journeys} >= {("welcome", "live"), ("vip-thanks", "live")}
     new_vip = {"member_id": "NEW-VIP", "name": "新贵宾", "email": "vip@example.com", "tags": ["VIP"]}
