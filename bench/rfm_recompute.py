@@ -48,6 +48,7 @@ def main() -> None:
         print(json.dumps(measure(args.measure)))
         return
 
+    data.mkdir(parents=True, exist_ok=True)
     marker = data / f"built-{args.members}-{args.orders}-{url.split(':')[0]}"
     if not marker.exists():
         started = time.perf_counter()
@@ -57,10 +58,8 @@ def main() -> None:
         print(f"built {args.members:,} members and {args.orders:,} orders in {time.perf_counter() - started:.0f} s")
 
     def run(kind: str) -> dict[str, float]:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.rfm_recompute", "--measure", kind, "--data", str(data)],
-            env=env, check=True, capture_output=True, text=True,
-        )  # fmt: skip
+        me = [sys.executable, "-m", "bench.rfm_recompute", "--data", str(data), "--database-url", url]
+        out = subprocess.run([*me, "--measure", kind], env=env, check=True, capture_output=True, text=True)
         return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
     bare = [run("bare") for _ in range(args.rounds)]
@@ -156,12 +155,21 @@ def build_shop(url: str, members: int, orders: int) -> None:
 
 
 def _orders(members: int, orders: int, now: datetime) -> Iterator[tuple[str, int, datetime, float]]:
-    """Each member buys a random number of times (mean orders/members), spread over the last two years."""
+    """Exactly `orders` orders: nine members in ten buy (1 to 200 times, skewed like real shops), spread over
+    the last two years."""
     rnd = random.Random(7)
-    mean = orders / members
+    buyers = [m for m in range(1, members + 1) if m % 10]
+    mean = orders / len(buyers)
+    counts = [min(int(rnd.expovariate(1 / max(mean - 0.5, 0.5))) + 1, 200) for _ in buyers]
+    missing = orders - sum(counts)
+    while missing:
+        i = rnd.randrange(len(counts))
+        step = 1 if missing > 0 else -1
+        if 1 <= counts[i] + step <= 200:
+            counts[i] += step
+            missing -= step
     number = 0
-    for member in range(1, members + 1):
-        count = min(int(rnd.expovariate(1 / mean)) + 1, 200) if member % 10 else 0  # 1 in 10 never bought
+    for member, count in zip(buyers, counts, strict=True):
         for _ in range(count):
             number += 1
             placed = now - timedelta(seconds=rnd.randrange(730 * 86400))
