@@ -314,13 +314,17 @@ class RfmRun(SQLModel, table=True):
 
 
 class RfmScore(SQLModel, table=True):
-    """One member's values, scores and segments in one run (kept for the last RFM_KEEP_RUNS runs)."""
+    """One member's values, scores and segments in one run (kept for the last RFM_KEEP_RUNS runs).
+
+    Written a million rows at a time, so without foreign keys (a check per row would double the write): the run is
+    the one just stored and the members come from their orders; pruning removes the rows of old runs.
+    """
 
     __tablename__ = "rfm_scores"
     __table_args__ = {"sqlite_with_rowid": False}  # one B-tree keyed by (run, member): a million rows insert fast
 
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("rfm_runs.id", ondelete="CASCADE"), primary_key=True))
-    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True))
+    run_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    member_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     recency: int
     frequency: int
     monetary: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,10 +42,16 @@ def member_values(session: Session, as_of: date, window_days: int | None, zone: 
     sqlite = session.get_bind().dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     bounds = [until] + ([since] if since else [])
-    params = [b.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite else b for b in bounds]
+    params: list[Any] = [
+        b.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite else b for b in bounds
+    ]
     window = f" AND placed_at >= {mark}" if since else ""
+    # PostgreSQL knows time zones: it answers the recency itself; SQLite's naive UTC text is placed in Python.
+    last = "max(placed_at)" if sqlite else "CAST(%s AS date) - CAST(max(placed_at) AT TIME ZONE %s AS date)"
+    if not sqlite:
+        params = [as_of, zone.key, *params]
     sql = (
-        "SELECT member_id, max(placed_at), count(*), sum(amount) FROM orders "  # noqa: S608 - no user text
+        f"SELECT member_id, {last}, count(*), CAST(ROUND(sum(amount) * 100) AS BIGINT) FROM orders "  # noqa: S608
         f"WHERE placed_at < {mark}{window} GROUP BY member_id"
     )
     cursor = session.connection().connection.cursor()
@@ -57,9 +62,11 @@ def member_values(session: Session, as_of: date, window_days: int | None, zone: 
         cursor.close()
     if not rows:
         return MemberValues([], [], [], [])
-    members, last, counts, totals = (list(column) for column in zip(*rows, strict=True))
-    recency = DaysBefore(as_of, zone, sample=last[0])
-    return MemberValues(members, [recency(t) for t in last], counts, [_cents(t) for t in totals])
+    members, recency, counts, cents = (list(column) for column in zip(*rows, strict=True))
+    if sqlite:
+        days_before = DaysBefore(as_of, zone, sample=recency[0])
+        recency = [days_before(t) for t in recency]
+    return MemberValues(members, recency, counts, cents)
 
 
 class DaysBefore:
@@ -96,12 +103,6 @@ def _as_utc(value: datetime | str) -> datetime:
     if isinstance(value, str):  # SQLite keeps naive UTC text
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _cents(total: float | Decimal | int) -> int:
-    if isinstance(total, Decimal):
-        return int(total.scaleb(2).to_integral_value())
-    return round(total * 100)  # SQLite sums floating point: round back to whole cents
 
 
 def find_run(session: Session, run_key: str) -> RfmRun | None:

@@ -60,8 +60,6 @@ def upgrade() -> None:
         sa.Column("m", sa.Integer(), nullable=False),
         sa.Column("segment8", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("segment11", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["run_id"], ["rfm_runs.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "member_id"),
         sqlite_with_rowid=False,
     )
