@@ -42,11 +42,13 @@ class EnterInput(BaseModel):
     workflow_id: str
     run_id: str
     now: datetime
+    started_at: datetime | None = None  # when Temporal started this run; None: treat as now
 
 
 class EnterOutcome(BaseModel):
     entry: EntryRef | None = None
     reason: str = ""
+    paused: bool = False  # the journey was paused after this run was started: enter, then hold
 
 
 class ChooseInput(BaseModel):
@@ -72,10 +74,13 @@ class FinishInput(BaseModel):
 
 @activity.defn
 def enter_journey(request: EnterInput) -> EnterOutcome:
-    """Record the entry, or say why this member does not enter (not live, not in the audience, already in, …)."""
+    """Record the entry, or say why this member does not enter (not live, not in the audience, already in, …).
+
+    The journey row is read under a share lock, so a status change either happens before this entry (and is read
+    here) or after it (and then finds this entry among the running ones to tell)."""
     plan = request.plan
     with session_scope() as session:
-        journey = session.scalar(select(Journey).where(col(Journey.key) == plan.journey_key))
+        journey = session.scalar(select(Journey).where(col(Journey.key) == plan.journey_key).with_for_update(read=True))
         member = session.scalar(select(Member).where(col(Member.external_id) == request.member_key))
         if journey is None or journey.id is None or member is None or member.id is None:
             return EnterOutcome(reason="journey or member does not exist")
@@ -88,9 +93,9 @@ def enter_journey(request: EnterInput) -> EnterOutcome:
         )
         if existing is not None:
             if existing.run_id == request.run_id:  # this very run, retried after a crash
-                return EnterOutcome(entry=_ref(existing, plan, member))
+                return EnterOutcome(entry=_ref(existing, plan, member), paused=journey.status == "paused")
             return EnterOutcome(reason=f"already entered ({request.entry_key})")
-        if journey.status != "live":
+        if journey.status != "live" and not _paused_after(journey, request.started_at or request.now):
             return EnterOutcome(reason=f"journey is {journey.status}")
         if plan.audience is not None and not plan.audience.holds(
             MemberFacts(session, member, now=request.now, entered_at=request.now)
@@ -113,7 +118,12 @@ def enter_journey(request: EnterInput) -> EnterOutcome:
             )
         )
         assert created is not None
-        return EnterOutcome(entry=_ref(created, plan, member))
+        return EnterOutcome(entry=_ref(created, plan, member), paused=journey.status == "paused")
+
+
+def _paused_after(journey: Journey, started_at: datetime) -> bool:
+    """A run started while the journey was live still enters when the pause came later; it then holds."""
+    return journey.status == "paused" and journey.updated_at > started_at
 
 
 def _too_soon(session: Any, plan: Plan, journey_id: int, member_id: int, now: datetime) -> str | None:

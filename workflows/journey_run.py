@@ -61,6 +61,7 @@ class JourneyRun:
         self._events: list[MemberEventSignal] = []
         self._seen_events: set[int] = set()
         self._paused = False
+        self._told_to_pause_or_resume = False
         self._end: tuple[RunStatus, str] | None = None
         self._goal_event: MemberEventSignal | None = None
         self._steps: dict[str, StepRecord] = {}
@@ -79,6 +80,7 @@ class JourneyRun:
     @workflow.signal
     def pause_journey(self, paused: bool) -> None:
         self._paused = paused
+        self._told_to_pause_or_resume = True
 
     @workflow.signal
     def archive_journey(self) -> None:
@@ -99,12 +101,15 @@ class JourneyRun:
             enter_journey,
             EnterInput(
                 plan=plan, member_key=request.member_key, entry_key=request.entry_key,
-                workflow_id=info.workflow_id, run_id=info.run_id, now=workflow.now(),
+                workflow_id=info.workflow_id, run_id=info.run_id,
+                now=workflow.now(), started_at=info.workflow_start_time,
             ),
         )  # fmt: skip
         if outcome.entry is None:
             return JourneyRunResult(status="not_entered", reason=outcome.reason)
         self._entry = outcome.entry
+        if outcome.paused and not self._told_to_pause_or_resume:  # a signal is always newer than what enter read
+            self._paused = True
         for event in self._events:  # events that arrived while we were entering
             self._check_goal(event)
 

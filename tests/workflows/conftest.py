@@ -3,7 +3,9 @@ running our workflows and activities against the test database."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import os
 import shutil
 import socket
@@ -22,6 +24,7 @@ from sqlmodel import col
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -34,7 +37,7 @@ from engine.journey.store import Published, live_plan, publish
 from engine.models import Member, MemberTag, Tag, utc_now
 from engine.settings import get_settings
 from workflows.enroll import EnrollReport, enroll, entry_key_for, workflow_id_for
-from workflows.journey_run import JourneyRunResult
+from workflows.journey_run import JourneyRun, JourneyRunResult
 from workflows.worker import ACTIVITIES, WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -113,6 +116,16 @@ class Lane:
 
     async def run(self, plan: Plan, member: str, occasion: str = "manual-1") -> JourneyRunResult:
         return await self.result(await self.start(plan, member, occasion))
+
+    async def reached(self, plan: Plan, member: str, block_id: str, occasion: str = "manual-1") -> None:
+        """Wait (up to 10 s of real time) until the member's run has passed `block_id`."""
+        handle = self.handle(plan, member, occasion)
+        for _ in range(200):
+            with contextlib.suppress(RPCError):  # not started or not yet through its first task
+                if block_id in await handle.query(JourneyRun.position):
+                    return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{member} did not reach {block_id} in {plan.journey_key} within 10 s")
 
 
 @pytest.fixture

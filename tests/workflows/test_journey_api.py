@@ -94,6 +94,7 @@ async def test_enrolling_by_hand_respects_the_occasion_and_the_status(
     first = await api.post("/api/journeys/vip-manual/enroll", json={"member_ids": ["M1", "M2"]}, headers=AUTH)
     again = await api.post("/api/journeys/vip-manual/enroll", json={"member_ids": ["M1"]}, headers=AUTH)
     exited = await live_worker.result(live_worker.handle(manual_plan(), "M2"))  # not a VIP; M1 waits a day
+    await live_worker.reached(manual_plan(), "M1", "wait-1d")
     paused = await api.post("/api/journeys/vip-manual/status", json={"status": "paused"}, headers=AUTH)
     refused = await api.post(
         "/api/journeys/vip-manual/enroll", json={"member_ids": ["M1"], "occasion": "later"}, headers=AUTH

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -10,13 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
+from temporalio.worker import Worker
 
 from engine.db import session_scope
 from engine.journey.store import set_status
-from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member
+from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member, utc_now
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
+from workflows.enroll import enroll
 from workflows.journey_activities import MemberEventSignal
 from workflows.journey_run import JourneyRun
+from workflows.worker import ACTIVITIES, WORKFLOWS
 
 pytestmark = [pytest.mark.database]
 
@@ -224,6 +229,46 @@ async def test_a_paused_journey_admits_nobody_new(worker: Lane, tmp_path: Path) 
 
     assert (result.status, result.reason) == ("not_entered", "journey is paused")
     assert "X" not in tags_of("M1")
+
+
+async def test_a_member_started_before_the_pause_enters_and_holds(
+    worker: Lane, tmp_path: Path, executor: concurrent.futures.ThreadPoolExecutor
+) -> None:
+    """Enrolled while live, picked up by a worker only after the pause (a backlog): entered and held, not lost."""
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(journey("backlogged", [{"id": "t", "type": "add_tag", "tag": "X"}]))
+    report = await enroll(worker.client, plan, ["M1"], "manual-1", task_queue="backlog")  # no worker there yet
+    with session_scope() as session:
+        row = session.scalars(select(Journey).where(col(Journey.key) == "backlogged")).one()
+        set_status(row, "paused", utc_now())
+    handle = worker.handle(plan, "M1")
+
+    async with Worker(
+        worker.client, task_queue="backlog", workflows=WORKFLOWS, activities=ACTIVITIES, activity_executor=executor
+    ):
+        for _ in range(200):  # the entry is written by the run's first task
+            if _entries("backlogged"):
+                break
+            await asyncio.sleep(0.05)
+        await worker.env.sleep(timedelta(days=2))
+        entries_while_paused = _entries("backlogged")
+        tags_while_paused = tags_of("M1")
+        await handle.signal(JourneyRun.pause_journey, False)
+        result = await worker.result(handle)
+
+    assert report.started == 1
+    assert entries_while_paused == ["running"]
+    assert "X" not in tags_while_paused
+    assert result.status == "completed"
+    assert "X" in tags_of("M1")
+
+
+def _entries(journey_key: str) -> list[str]:
+    with session_scope() as session:
+        statuses = session.scalars(
+            select(col(JourneyEntry.status)).join(Journey).where(col(Journey.key) == journey_key)
+        )
+        return list(statuses)
 
 
 async def test_archiving_ends_running_members_cleanly(worker: Lane, tmp_path: Path) -> None:

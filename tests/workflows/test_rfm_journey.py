@@ -3,7 +3,6 @@ conditions then read the member's scores and the segment changes since entry."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +20,6 @@ from engine.rfm.recompute import recompute
 from engine.settings import get_settings
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.dispatch import dispatch_pending
-from workflows.journey_run import JourneyRun
 
 pytestmark = [pytest.mark.database]
 EXAMPLE = Path(__file__).parents[2] / "examples" / "important-winback.yaml"
@@ -71,9 +69,8 @@ async def test_becoming_important_to_win_back_starts_the_journey_and_a_comeback_
 ) -> None:
     plan, occasion = big_spender_goes_quiet
     await dispatch_pending(worker.client, get_settings())
+    await worker.reached(plan, "X", "mark", occasion)
     handle = worker.handle(plan, "X", occasion)
-    while "mark" not in await handle.query(JourneyRun.position):  # noqa: ASYNC110 - X has entered
-        await asyncio.sleep(0.05)
     add_orders(tmp_path, "again.csv", "x2,X,2026-03-12,300\n")  # dated before entry: not the goal
     assert rfm_run(date(2026, 3, 13), "day-3") != {}  # X is back: 重要挽留客户 → a more valuable segment
 
