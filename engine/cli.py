@@ -319,6 +319,7 @@ def up() -> None:
     settings = get_settings()
     _ports_must_be_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    token = settings.bearer_token()  # made once here, before the web process could race to make its own
     upgrade(settings.sqlalchemy_url)
     _load_demo_once(settings)
 
@@ -345,7 +346,7 @@ def up() -> None:
         console.print(f"[bold]memberflow is up[/bold]: http://{settings.web_host}:{settings.web_port}")
         if settings.embedded_temporal:
             console.print(f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}")
-        console.print(f"API token: {settings.bearer_token()}   (Ctrl-C stops everything)")
+        console.print(f"API token: {token}   (Ctrl-C stops everything)")
         while not stopping:
             if any(child.poll() is not None for child in children):
                 errors.print("[red]a memberflow process exited; stopping the others[/red]")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
 from functools import lru_cache
@@ -164,8 +166,12 @@ class Settings(BaseSettings):
         path = self.var_dir / "api-token"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
-            path.chmod(0o600)
+            draft = path.with_name(f".api-token.{os.getpid()}")
+            draft.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
+            draft.chmod(0o600)
+            with contextlib.suppress(FileExistsError):  # another process made it first: theirs stands
+                os.link(draft, path)  # appears whole or not at all
+            draft.unlink()
         return path.read_text(encoding="utf-8").strip()
 
 
