@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from engine.cli_coupons import coupons_app
 from engine.cli_rfm import rfm_app
 from engine.cli_tags import tags_app
 from engine.errors import InputError, SettingsError
@@ -36,6 +37,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(journey_app, name="journey")
 app.add_typer(rfm_app, name="rfm")
 app.add_typer(tags_app, name="tags")
+app.add_typer(coupons_app, name="coupons")
 console = Console()
 errors = Console(stderr=True)
 
@@ -322,6 +324,7 @@ def up() -> None:
     token = settings.bearer_token()  # made once here, before the web process could race to make its own
     upgrade(settings.sqlalchemy_url)
     _load_demo_once(settings)
+    _example_coupons_once()
 
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
@@ -399,6 +402,22 @@ def _demo_rules_and_segments(settings: Settings) -> None:
     with session_scope() as session:
         report = apply_rules(session)
     console.print(f"RFM: {run.members_scored} members scored; tag rules added {report.added} tags")
+
+
+def _example_coupons_once() -> None:
+    """The coupon templates the example journeys issue (examples/rewards), those the shop does not have yet; a
+    template the marketer changed stays as they left it."""
+    from engine.coupons import CouponSpec, save_template, template_keys
+    from engine.db import session_scope
+    from engine.models import utc_now
+    from engine.spec_files import read_specs
+
+    specs = read_specs(EXAMPLES / "rewards" / "coupons.yaml", CouponSpec, "template")
+    with session_scope() as session:
+        have = template_keys(session)
+        added = [spec.key for spec in specs if spec.key not in have and save_template(session, spec, utc_now())]
+    if added:
+        console.print(f"example coupon templates: {', '.join(added)}")
 
 
 def _publish_examples_once(settings: Settings) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -56,27 +55,16 @@ def tags_load(
     """Create or replace the rules in a file; every problem in every rule is reported and nothing is saved."""
     from engine.db import session_scope
     from engine.models import utc_now
+    from engine.spec_files import read_specs
     from engine.tag_rules import TagRuleSpec, rule_problems, save_rule
 
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError([f"{file}: cannot read it: {exc}"]) from None
-    try:
-        specs = TypeAdapter(list[TagRuleSpec]).validate_python(raw)
-    except ValidationError as exc:
-        raise InputError([_sentence(file, e) for e in exc.errors()]) from None
+    specs = read_specs(file, TagRuleSpec, "rule")
     if problems := [f"{file}: rule '{s.tag}': {p}" for s in specs for p in rule_problems(s)]:
         raise InputError(problems)
     with session_scope() as session:
         for spec in specs:
             save_rule(session, spec, utc_now())
     console.print(f"{file}: {len(specs)} tag rules saved")
-
-
-def _sentence(file: Path, error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{file}: rule {where}: {error['msg']}"
 
 
 @tags_app.command("set-rule")

@@ -196,8 +196,19 @@ def save_orders(session: Session, records: Sequence[OrderRecord], *, now: dateti
         [_order_placed(row, now) for row in new_rows if row["external_id"] in inserted],
         "idempotency_key",
     )
+    _redeem_coupons(session, [row["external_id"] for row in new_rows if row["coupon_code"]], inserted, now)
     # An order inserted meanwhile by a concurrent request was not written twice: it is already there.
     return [Outcome(o.key, "unchanged") if o.status == "inserted" and o.key not in inserted else o for o in outcomes]
+
+
+def _redeem_coupons(session: Session, with_codes: list[str], inserted: set[Any], now: datetime) -> None:
+    """New orders carrying a coupon code redeem it (or record why not) in the same transaction."""
+    from engine.coupons import redeem_orders  # engine.coupons writes through insert_new below
+
+    fresh = [key for key in with_codes if key in inserted]
+    if fresh:
+        ids = session.scalars(select(col(Order.id)).where(col(Order.external_id).in_(fresh)))
+        redeem_orders(session, [i for i in ids if i is not None], now)
 
 
 def _order_placed(row: dict[str, Any], now: datetime) -> dict[str, Any]:

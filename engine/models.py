@@ -170,11 +170,23 @@ class PointsEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class CouponTemplate(SQLModel, table=True):
+    """A kind of coupon the marketer defined (the whole definition is `spec`, see engine.coupons.CouponSpec)."""
+
+    __tablename__ = "coupon_templates"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    name: str = Field(max_length=200)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class Coupon(SQLModel, table=True):
     """One issued coupon code; redeemed once by an order that carries it."""
 
     __tablename__ = "coupons"
-    __table_args__ = (Index("ix_coupons_member", "member_id"),)
+    __table_args__ = (Index("ix_coupons_member", "member_id"), Index("ix_coupons_template", "template"))
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     code: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
@@ -182,8 +194,30 @@ class Coupon(SQLModel, table=True):
     template: str = Field(max_length=64)
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     issued_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    valid_from: datetime | None = _time()
     expires_at: datetime | None = _time()
+    face_value: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(14, 2), nullable=False))
+    journey_id: int | None = Field(default=None, description="The journey whose block issued it, if any.")
+    block_id: str | None = Field(default=None, max_length=64)
     redeemed_at: datetime | None = _time()
+    redeemed_order_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class CouponRedemption(SQLModel, table=True):
+    """Every order that carried a coupon code, and what became of the code: redeemed, or rejected with a reason."""
+
+    __tablename__ = "coupon_redemptions"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    order_id: int = Field(
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), ForeignKey("orders.id", ondelete="CASCADE"),
+                         nullable=False, unique=True)
+    )  # fmt: skip
+    code: str = Field(max_length=64)
+    coupon_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("coupons.id"), nullable=True))
+    outcome: str = Field(max_length=16, description="redeemed, unknown, foreign, used, expired, early or minimum")
+    reason: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Journey(SQLModel, table=True):

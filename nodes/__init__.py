@@ -31,6 +31,7 @@ from nodes.conditions.rewards import HasUnredeemedCoupon, PointsBalance
 from nodes.conditions.rfm import RfmScoreIs, RfmSegment, SegmentChanged
 from nodes.exit import Exit
 from nodes.if_else import ElseIf, IfElse
+from nodes.issue_coupon import IssueCoupon, issue_coupon_to_member
 from nodes.remove_tag import RemoveTag, remove_tag_from_member
 from nodes.wait import Wait
 from nodes.wait_for_event import WaitForEvent
@@ -42,9 +43,9 @@ CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
     SegmentChanged, AllOf, AnyOf, Not,
 )  # fmt: skip
 BLOCK_TYPES: tuple[type[BlockBase], ...] = (
-    AddTag, RemoveTag, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
+    AddTag, RemoveTag, IssueCoupon, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
 )  # fmt: skip
-ACTIVITIES: tuple[Callable[..., Any], ...] = (add_tag_to_member, remove_tag_from_member)
+ACTIVITIES: tuple[Callable[..., Any], ...] = (add_tag_to_member, remove_tag_from_member, issue_coupon_to_member)
 
 Condition = Annotated[
     HasTag
@@ -68,7 +69,7 @@ Condition = Annotated[
     Field(discriminator="kind"),
 ]
 Block = Annotated[
-    AddTag | RemoveTag | Exit | Wait | WaitUntil | WaitForEvent | IfElse | Branch,
+    AddTag | RemoveTag | IssueCoupon | Exit | Wait | WaitUntil | WaitForEvent | IfElse | Branch,
     Field(discriminator="type"),
 ]
 

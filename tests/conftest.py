@@ -21,27 +21,12 @@ os.environ["SHOP_TIMEZONE"] = "Asia/Shanghai"
 os.environ.pop("TEMPORAL_ADDRESS", None)
 
 from sqlalchemy import text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
 
+import engine.models  # noqa: E402, F401 - every table registered in the metadata
 from engine.db import get_engine, upgrade  # noqa: E402
 
-TABLES = (
-    "rfm_scores",
-    "rfm_runs",
-    "tag_rules",
-    "journey_steps",
-    "journey_actions",
-    "conversions",
-    "journey_entries",
-    "journey_versions",
-    "journeys",
-    "points_ledger",
-    "coupons",
-    "events",
-    "member_tags",
-    "orders",
-    "tags",
-    "members",
-)
+TABLES = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]  # children before parents
 
 
 @pytest.fixture(scope="session")

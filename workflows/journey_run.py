@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -66,6 +66,7 @@ class JourneyRun:
         self._goal_event: MemberEventSignal | None = None
         self._steps: dict[str, StepRecord] = {}
         self._passed: list[str] = []
+        self._variables: dict[str, Any] = {}  # exported by actions (a coupon issued) for later blocks
 
     # --- signals and queries -------------------------------------------------------------------------------
 
@@ -153,8 +154,11 @@ class JourneyRun:
             idempotency_key=f"{self.entry.action_prefix}:{block.id}",
             now=workflow.now(),
             steps=self._take_steps(),
+            variables=dict(self._variables),
         )
-        return await self._local(activity, request)
+        result = await self._local(activity, request)
+        self._variables.update(result.exports)
+        return result
 
     async def choose(self, block: BlockBase, conditions: Sequence[ConditionBase]) -> int | None:
         request = ChooseInput(

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from engine.journey.facts import MemberFacts
     from engine.journey.runtime import JourneyRunContext
 
@@ -58,6 +60,10 @@ class BlockBase(BaseModel):
 
     def check(self) -> list[str]:
         """Problems with this block's own configuration (its sequences are checked by the validator)."""
+        return []
+
+    def publish_problems(self, session: Session) -> list[str]:
+        """Problems only the shop's data can show (a coupon template that does not exist); checked at publish."""
         return []
 
     def without_steps(self) -> BlockBase:

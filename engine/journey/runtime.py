@@ -47,11 +47,15 @@ class ActionInput(BaseModel):
     idempotency_key: str
     now: datetime
     steps: list[StepRecord] = Field(default_factory=list)
+    variables: dict[str, Any] = Field(
+        default_factory=dict, description="What earlier blocks of this entry exported, e.g. `coupon` for messages."
+    )
 
 
 class ActionResult(BaseModel):
     performed: bool = Field(description="False when an earlier attempt with the same key already did it.")
     detail: dict[str, Any] = Field(default_factory=dict)
+    exports: dict[str, Any] = Field(default_factory=dict, description="Variables later blocks of the entry can use.")
 
 
 class JourneyRunContext(Protocol):

@@ -37,6 +37,8 @@ def publish(session: Session, journey: JourneyDefinition, *, now: datetime, stat
     if problems := validate(journey, event_types_in_use(session)):
         raise InputError([str(p) for p in problems], status_code=422)
     plan = compile_plan(journey)
+    if unresolved := [f"{step}: {say}" for step in plan.steps for say in plan.block(step).publish_problems(session)]:
+        raise InputError(unresolved, status_code=422)
     row = session.scalar(select(Journey).where(col(Journey.key) == journey.key))
     if row is None:
         row = Journey(key=journey.key, name=journey.name, status="draft", draft=journey.dump(), updated_at=now)

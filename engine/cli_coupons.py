@@ -1,0 +1,94 @@
+"""`memberflow coupons`: coupon templates, issuing by hand, and the redemption report (核销)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine.errors import InputError
+
+coupons_app = typer.Typer(help="Coupons: templates, codes issued to members, redemption report (核销率).")
+console = Console()
+
+
+@coupons_app.command("load")
+def coupons_load(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON: a list of coupon templates.")],
+) -> None:
+    """Create or replace the templates in a file; every problem is reported and nothing is saved."""
+    from engine.coupons import CouponSpec, save_template
+    from engine.db import session_scope
+    from engine.models import utc_now
+    from engine.spec_files import read_specs
+
+    specs = read_specs(file, CouponSpec, "template")
+    if duplicates := sorted({s.key for s in specs if sum(t.key == s.key for t in specs) > 1}):
+        raise InputError([f"{file}: template key {key} is defined twice" for key in duplicates])
+    with session_scope() as session:
+        changed = sum(save_template(session, spec, utc_now()) for spec in specs)
+    console.print(f"{file}: {len(specs)} coupon templates, {changed} new or changed")
+
+
+@coupons_app.command("templates")
+def coupons_templates() -> None:
+    """List the coupon templates."""
+    from engine.coupons import templates
+    from engine.db import session_scope
+
+    with session_scope() as session:
+        found = templates(session)
+    table = Table("key", "name", "kind", "min spend", "validity", "face value", "budget")
+    for spec in found:
+        valid = f"{spec.valid_days} days" if spec.valid_days else f"{spec.valid_from or ''}…{spec.valid_until}"
+        budget = str(spec.budget or "")
+        table.add_row(spec.key, spec.name, spec.kind, str(spec.min_spend), valid, str(spec.cost), budget)
+    console.print(table)
+
+
+@coupons_app.command("issue")
+def coupons_issue(
+    template: str, member: str, occasion: Annotated[str, typer.Option(help="Issue once per occasion.")]
+) -> None:
+    """Issue a coupon to a member by hand (service desk, compensation); once per --occasion."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from engine.coupons import issue_coupon
+    from engine.db import session_scope
+    from engine.models import Member, utc_now
+    from engine.settings import get_settings
+
+    with session_scope() as session:
+        found = session.scalar(select(col(Member.id)).where(col(Member.external_id) == member))
+        if found is None:
+            raise InputError([f"member {member} does not exist"])
+        issued = issue_coupon(
+            session, template_key=template, member_id=found, idempotency_key=f"manual:{template}:{member}:{occasion}",
+            now=utc_now(), zone=get_settings().shop_zone,
+        )  # fmt: skip
+    if issued.code is None:
+        raise InputError([issued.reason], status_code=409)
+    console.print(f"{member}: {issued.name} {issued.code}, valid until {issued.expires_at}")
+
+
+@coupons_app.command("report")
+def coupons_report(as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
+    """Per template: issued, redeemed, redemption rate (核销率), attributed revenue, cost."""
+    from engine.coupons import coupon_report
+    from engine.db import session_scope
+
+    with session_scope() as session:
+        report = coupon_report(session)
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in report], ensure_ascii=False))
+        return
+    table = Table("template", "name", "issued", "redeemed", "核销率", "revenue", "cost", "rejected")
+    for r in report:
+        table.add_row(r.template, r.name, str(r.issued), str(r.redeemed), f"{r.redemption_rate:.1%}",
+                      str(r.attributed_revenue), str(r.cost), str(r.rejected))  # fmt: skip
+    console.print(table)

@@ -1,0 +1,56 @@
+"""Block: issue a coupon from a template (one code per member per block and entry; the same code on a retry).
+
+The code is exported as `coupon` (`{{ coupon.code }}`, `{{ coupon.expires_at }}`) to the message blocks after it.
+A template whose budget is spent or whose fixed dates are over issues nothing; the journey goes on and the
+action records why.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+from sqlmodel import Session
+from temporalio import activity
+
+from engine.coupons import issue_coupon, template_keys
+from engine.db import session_scope
+from engine.journey.base import BlockBase, Category
+from engine.journey.ledger import perform_once, record_steps
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.settings import get_settings
+
+
+class IssueCoupon(BlockBase):
+    type: Literal["issue_coupon"] = "issue_coupon"
+    template: str = Field(min_length=1, max_length=64, title="Coupon template", description="e.g. winback-20")
+
+    title: ClassVar[str] = "Issue coupon"
+    icon: ClassVar[str] = "ticket"
+    category: ClassVar[Category] = "action"
+    help: ClassVar[str] = "Give the member a coupon code; later messages can show it as {{ coupon.code }}."
+
+    def publish_problems(self, session: Session) -> list[str]:
+        if self.template not in template_keys(session):
+            return [f"coupon template '{self.template}' does not exist; define it first (memberflow coupons load)"]
+        return []
+
+    async def run(self, journey: JourneyRunContext) -> str | None:
+        await journey.act(self, issue_coupon_to_member)
+        return None
+
+
+@activity.defn(name="issue_coupon")
+def issue_coupon_to_member(request: ActionInput) -> ActionResult:
+    block = IssueCoupon.model_validate(request.block)
+    entry = request.entry
+    with session_scope() as session:
+        record_steps(session, entry, request.steps)
+        issued = issue_coupon(
+            session, template_key=block.template, member_id=entry.member_id, idempotency_key=request.idempotency_key,
+            now=request.now, zone=get_settings().shop_zone, journey_id=entry.journey_id, block_id=block.id,
+        )  # fmt: skip
+        detail = {"template": block.template, "code": issued.code, "reason": issued.reason}
+        performed = perform_once(session, entry, block.id, request.idempotency_key, "issue_coupon", detail, request.now)
+        exports = {"coupon": issued.as_variables()} if issued.code else {}
+        return ActionResult(performed=performed and issued.code is not None, detail=detail, exports=exports)
