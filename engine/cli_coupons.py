@@ -55,24 +55,16 @@ def coupons_issue(
     template: str, member: str, occasion: Annotated[str, typer.Option(help="Issue once per occasion.")]
 ) -> None:
     """Issue a coupon to a member by hand (service desk, compensation); once per --occasion."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from engine.coupons import issue_coupon
+    from engine.coupons import issue_by_hand
     from engine.db import session_scope
-    from engine.models import Member, utc_now
+    from engine.models import utc_now
     from engine.settings import get_settings
 
     with session_scope() as session:
-        found = session.scalar(select(col(Member.id)).where(col(Member.external_id) == member))
-        if found is None:
-            raise InputError([f"member {member} does not exist"])
-        issued = issue_coupon(
-            session, template_key=template, member_id=found, idempotency_key=f"manual:{template}:{member}:{occasion}",
-            now=utc_now(), zone=get_settings().shop_zone,
+        issued = issue_by_hand(
+            session, template_key=template, member_key=member, occasion=occasion, source="manual", now=utc_now(),
+            zone=get_settings().shop_zone,
         )  # fmt: skip
-    if issued.code is None:
-        raise InputError([issued.reason], status_code=409)
     console.print(f"{member}: {issued.name} {issued.code}, valid until {issued.expires_at}")
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from engine.errors import InputError
 from engine.ingest import insert_new
-from engine.models import Coupon, CouponRedemption, CouponTemplate, Event, Order, table_of
+from engine.models import Coupon, CouponRedemption, CouponTemplate, Event, Member, Order, table_of
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud at the till
 CODE_LENGTH = 8
@@ -237,6 +237,21 @@ def issue_coupon(
     stored = session.scalar(select(Coupon).where(col(Coupon.idempotency_key) == idempotency_key))
     assert stored is not None
     return _issued(stored, spec)
+
+
+def issue_by_hand(
+    session: Session, *, template_key: str, member_key: str, occasion: str, source: str, now: datetime, zone: ZoneInfo
+) -> Issued:
+    """A coupon given by the service desk (CLI, API): once per template, member and occasion; refusals raise."""
+    member_id = session.scalar(select(col(Member.id)).where(col(Member.external_id) == member_key))
+    if member_id is None:
+        raise InputError([f"member {member_key} does not exist"], status_code=404)
+    key = f"{source}:{template_key}:{member_key}:{occasion}"
+    issued = issue_coupon(session, template_key=template_key, member_id=member_id, idempotency_key=key, now=now,
+                          zone=zone)  # fmt: skip
+    if issued.code is None:
+        raise InputError([issued.reason], status_code=409)
+    return issued
 
 
 def new_code(prefix: str) -> str:

@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from engine.settings import get_settings
 from web.controllers import (
+    CouponController,
     EventController,
     HealthController,
     JourneyController,
@@ -42,6 +43,7 @@ def create_app() -> Litestar:
             RfmController,
             TagRuleController,
             MemberTagController,
+            CouponController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),

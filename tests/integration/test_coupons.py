@@ -180,3 +180,40 @@ def test_a_bad_template_file_names_every_problem_and_saves_nothing(shop: None, t
     assert "template 3.key: String should match pattern" in said
     assert "template 2: Value error, give valid_days (after issue) or valid_until (a fixed last day)" in said
     assert " ok " not in listed.output
+
+
+async def test_the_api_defines_issues_redeems_and_reports(shop: None) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from web.app import create_app
+
+    auth = {"Authorization": "Bearer test-token"}
+    template = {"name": "满50减5", "kind": "amount_off", "amount_off": 5, "min_spend": 50, "valid_days": 3,
+                "code_prefix": "API", "budget": 10}  # fmt: skip
+    async with AsyncTestClient(app=create_app()) as api:
+        saved = await api.put("/api/coupons/templates/api-5", json=template, headers=auth)
+        bad = await api.put("/api/coupons/templates/api-6", json=template | {"kind": "gift"}, headers=auth)
+        issued = await api.post("/api/coupons/templates/api-5/issue", json={"member_id": "A", "occasion": "x"},
+                                headers=auth)  # fmt: skip
+        again = await api.post("/api/coupons/templates/api-5/issue", json={"member_id": "A", "occasion": "x"},
+                               headers=auth)  # fmt: skip
+        nobody = await api.post("/api/coupons/templates/api-5/issue", json={"member_id": "Z", "occasion": "x"},
+                                headers=auth)  # fmt: skip
+        await api.post("/api/coupons/templates/api-5/issue", json={"member_id": "B", "occasion": "x"}, headers=auth)
+        over = await api.post("/api/coupons/templates/api-5/issue", json={"member_id": "C", "occasion": "x"},
+                              headers=auth)  # fmt: skip
+        code = issued.json()["code"]
+        order = {"order_id": "api-o1", "member_id": "A", "placed_at": utc_now().isoformat(), "amount": "60",
+                 "coupon_code": code}  # fmt: skip
+        posted = await api.post("/api/orders", json=order, headers=auth)
+        report = await api.get("/api/coupons/report", headers=auth)
+
+    assert saved.status_code == 200 and saved.json()["key"] == "api-5"
+    assert bad.status_code == 400 and "a gift coupon needs gift" in bad.text
+    assert issued.status_code == 201 and code.startswith("API")
+    assert again.json()["code"] == code
+    assert nobody.status_code == 404 and nobody.json()["problems"] == ["member Z does not exist"]
+    assert over.status_code == 409 and over.json()["problems"] == ["the budget of api-5 (10) is spent"]
+    assert posted.status_code in (200, 201), posted.text
+    row = next(r for r in report.json() if r["template"] == "api-5")
+    assert (row["issued"], row["redeemed"], row["attributed_revenue"]) == (2, 1, "60.00")

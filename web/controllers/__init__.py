@@ -1,5 +1,6 @@
 """One controller per resource."""
 
+from web.controllers.coupons import CouponController
 from web.controllers.events import EventController
 from web.controllers.health import HealthController
 from web.controllers.journeys import JourneyController
@@ -10,6 +11,7 @@ from web.controllers.rfm import RfmController
 from web.controllers.tags import MemberTagController, TagRuleController
 
 __all__ = [
+    "CouponController",
     "EventController",
     "HealthController",
     "JourneyController",
