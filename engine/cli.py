@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.cli_coupons import coupons_app
+from engine.cli_points import points_app
 from engine.cli_rfm import rfm_app
 from engine.cli_tags import tags_app
 from engine.errors import InputError, SettingsError
@@ -38,6 +39,7 @@ app.add_typer(journey_app, name="journey")
 app.add_typer(rfm_app, name="rfm")
 app.add_typer(tags_app, name="tags")
 app.add_typer(coupons_app, name="coupons")
+app.add_typer(points_app, name="points")
 console = Console()
 errors = Console(stderr=True)
 

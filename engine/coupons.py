@@ -17,7 +17,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -265,6 +265,17 @@ def _issued(coupon: Coupon, spec: CouponSpec) -> Issued:
 def _lock_template(session: Session, key: str) -> None:
     """Serialise issuers of one budgeted template (PostgreSQL row lock; SQLite has one writer at a time)."""
     session.execute(select(col(CouponTemplate.id)).where(col(CouponTemplate.key) == key).with_for_update())
+
+
+def has_unredeemed_coupon(session: Session, member_id: int, *, template: str | None, now: datetime) -> bool:
+    query = select(col(Coupon.id)).where(
+        col(Coupon.member_id) == member_id,
+        col(Coupon.redeemed_at).is_(None),
+        or_(col(Coupon.expires_at).is_(None), col(Coupon.expires_at) > now),
+    )
+    if template is not None:
+        query = query.where(col(Coupon.template) == template)
+    return session.scalar(query.limit(1)) is not None
 
 
 # --- redeeming ------------------------------------------------------------------------------------------------

@@ -196,19 +196,26 @@ def save_orders(session: Session, records: Sequence[OrderRecord], *, now: dateti
         [_order_placed(row, now) for row in new_rows if row["external_id"] in inserted],
         "idempotency_key",
     )
-    _redeem_coupons(session, [row["external_id"] for row in new_rows if row["coupon_code"]], inserted, now)
+    _rewards_for_new_orders(session, new_rows, inserted, now)
     # An order inserted meanwhile by a concurrent request was not written twice: it is already there.
     return [Outcome(o.key, "unchanged") if o.status == "inserted" and o.key not in inserted else o for o in outcomes]
 
 
-def _redeem_coupons(session: Session, with_codes: list[str], inserted: set[Any], now: datetime) -> None:
-    """New orders carrying a coupon code redeem it (or record why not) in the same transaction."""
-    from engine.coupons import redeem_orders  # engine.coupons writes through insert_new below
+def _rewards_for_new_orders(
+    session: Session, new_rows: list[dict[str, Any]], inserted: set[Any], now: datetime
+) -> None:
+    """New orders redeem the coupon code they carry (or record why not) and earn points, in the same transaction."""
+    from engine.coupons import redeem_orders  # both write through insert_new below
+    from engine.points import earn_for_orders
+    from engine.settings import get_settings
 
-    fresh = [key for key in with_codes if key in inserted]
-    if fresh:
-        ids = session.scalars(select(col(Order.id)).where(col(Order.external_id).in_(fresh)))
+    fresh = [row for row in new_rows if row["external_id"] in inserted]
+    if not fresh:
+        return
+    if with_codes := [row["external_id"] for row in fresh if row["coupon_code"]]:
+        ids = session.scalars(select(col(Order.id)).where(col(Order.external_id).in_(with_codes)))
         redeem_orders(session, [i for i in ids if i is not None], now)
+    earn_for_orders(session, [row["external_id"] for row in fresh], now, get_settings().shop_zone)
 
 
 def _order_placed(row: dict[str, Any], now: datetime) -> dict[str, Any]:

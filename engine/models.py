@@ -155,7 +155,8 @@ class Event(SQLModel, table=True):
 
 
 class PointsEntry(SQLModel, table=True):
-    """The append-only points ledger; a member's balance is the sum of `points` (negative for redeem/expire)."""
+    """The append-only points ledger; a member's balance is the sum of `points` (negative for redeem/expire),
+    less grants past their `expires_at` that the expiry run has not written off yet (see engine.points)."""
 
     __tablename__ = "points_ledger"
     __table_args__ = (Index("ix_points_member", "member_id"),)
@@ -168,6 +169,36 @@ class PointsEntry(SQLModel, table=True):
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     expires_at: datetime | None = _time()
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    journey_id: int | None = Field(default=None, description="The journey whose block granted them, if any.")
+    block_id: str | None = Field(default=None, max_length=64)
+    order_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class PointsBoost(SQLModel, table=True):
+    """ "Double points on the next order within 7 days": used by the member's first order inside the window."""
+
+    __tablename__ = "points_boosts"
+    __table_args__ = (Index("ix_points_boosts_member", "member_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    multiplier: Decimal = Field(sa_column=Column(Numeric(6, 2), nullable=False))
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    journey_id: int | None = None
+    block_id: str | None = Field(default=None, max_length=64)
+    used_order_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class ShopSetting(SQLModel, table=True):
+    """Settings the marketer edits in the app (not the environment), e.g. the points earning rules."""
+
+    __tablename__ = "shop_settings"
+
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class CouponTemplate(SQLModel, table=True):

@@ -18,7 +18,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from engine.settings import get_settings, is_time_zone
 
-BUILT_IN_EVENT_TYPES = ("signup", "order_placed", "tag_added", "tag_removed", "segment_changed", "coupon_redeemed")
+BUILT_IN_EVENT_TYPES = (
+    "signup", "order_placed", "tag_added", "tag_removed", "segment_changed", "coupon_redeemed", "points_expiring",
+)  # fmt: skip
 CHANNELS = ("online", "store", "mini-program")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -30,6 +30,7 @@ from nodes.conditions.order_facts import (
 from nodes.conditions.rewards import HasUnredeemedCoupon, PointsBalance
 from nodes.conditions.rfm import RfmScoreIs, RfmSegment, SegmentChanged
 from nodes.exit import Exit
+from nodes.grant_points import GrantPoints, grant_points_to_member
 from nodes.if_else import ElseIf, IfElse
 from nodes.issue_coupon import IssueCoupon, issue_coupon_to_member
 from nodes.remove_tag import RemoveTag, remove_tag_from_member
@@ -43,9 +44,11 @@ CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
     SegmentChanged, AllOf, AnyOf, Not,
 )  # fmt: skip
 BLOCK_TYPES: tuple[type[BlockBase], ...] = (
-    AddTag, RemoveTag, IssueCoupon, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
+    AddTag, RemoveTag, IssueCoupon, GrantPoints, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
 )  # fmt: skip
-ACTIVITIES: tuple[Callable[..., Any], ...] = (add_tag_to_member, remove_tag_from_member, issue_coupon_to_member)
+ACTIVITIES: tuple[Callable[..., Any], ...] = (
+    add_tag_to_member, remove_tag_from_member, issue_coupon_to_member, grant_points_to_member,
+)  # fmt: skip
 
 Condition = Annotated[
     HasTag
@@ -69,7 +72,7 @@ Condition = Annotated[
     Field(discriminator="kind"),
 ]
 Block = Annotated[
-    AddTag | RemoveTag | IssueCoupon | Exit | Wait | WaitUntil | WaitForEvent | IfElse | Branch,
+    AddTag | RemoveTag | IssueCoupon | GrantPoints | Exit | Wait | WaitUntil | WaitForEvent | IfElse | Branch,
     Field(discriminator="type"),
 ]
 

@@ -1,12 +1,14 @@
-"""MemberIntelligence: recompute RFM, then apply the tag rules; on a Temporal Schedule (RFM_SCHEDULE) and on demand.
+"""MemberIntelligence: recompute RFM, apply the tag rules, expire points; on a Temporal Schedule (RFM_SCHEDULE) and
+on demand.
 
 The RFM run is keyed by the workflow id (a scheduled fire has its own id), so a retried activity returns the run it
-already stored. Applying tag rules is idempotent by nature: a member who has the tag is not tagged again.
+already stored. Applying tag rules is idempotent by nature: a member who has the tag is not tagged again; expiring
+points writes each write-off and each warning under a key derived from the ledger, so a second run adds nothing.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
@@ -22,6 +24,7 @@ from temporalio.client import (
 with workflow.unsafe.imports_passed_through():
     from engine.db import session_scope
     from engine.journey.timing import local_date
+    from engine.points import ExpiryReport, expire_points
     from engine.rfm.recompute import recompute_for_shop
     from engine.settings import Settings, get_settings
     from engine.tag_rules import RuleReport, apply_rules
@@ -35,6 +38,7 @@ class IntelligenceRequest(BaseModel):
     as_of: date | None = None  # default: today in the shop's zone
     window_days: int | None = None  # default: RFM_WINDOW_DAYS
     apply_tag_rules: bool = True
+    expire_points: bool = True
 
 
 class RecomputeRequest(BaseModel):
@@ -53,6 +57,7 @@ class RecomputeResult(BaseModel):
 class IntelligenceResult(BaseModel):
     rfm: RecomputeResult
     tag_rules: RuleReport | None = None
+    points: ExpiryReport | None = None
 
 
 @activity.defn
@@ -72,6 +77,12 @@ def apply_tag_rules() -> RuleReport:
         return apply_rules(session)
 
 
+@activity.defn
+def expire_points_due(now: datetime) -> ExpiryReport:
+    with session_scope() as session:
+        return expire_points(session, now=now)
+
+
 @workflow.defn
 class MemberIntelligence:
     @workflow.run
@@ -86,6 +97,10 @@ class MemberIntelligence:
         if request.apply_tag_rules:  # after RFM, so rules on segments see today's scores
             result.tag_rules = await workflow.execute_activity(
                 apply_tag_rules, start_to_close_timeout=timedelta(hours=2)
+            )
+        if request.expire_points and workflow.patched("points-expiry"):
+            result.points = await workflow.execute_activity(
+                expire_points_due, workflow.now(), start_to_close_timeout=timedelta(hours=1)
             )
         return result
 

@@ -136,11 +136,11 @@ class MemberFacts:
 
     @cached_property
     def points_balance(self) -> int:
-        from engine.rewards import points_balance
+        from engine.points import points_balance
 
-        return points_balance(self.session, self.member_id)
+        return points_balance(self.session, self.member_id, self.now)
 
     def has_unredeemed_coupon(self, template: str | None) -> bool:
-        from engine.rewards import has_unredeemed_coupon
+        from engine.coupons import has_unredeemed_coupon
 
         return has_unredeemed_coupon(self.session, self.member_id, template=template, now=self.now)

@@ -153,7 +153,7 @@ def test_every_problem_is_reported_at_once() -> None:
         "goal: within_days must be more than 0 (it is 0)",
         "wait-2d: the wait must be longer than zero (it is 0:00:00)",
         "wait-order: until: event type 'coupon_viewed' is unknown; known types are coupon_redeemed, order_placed,"
-        " segment_changed, signup, tag_added, tag_removed",
+        " points_expiring, segment_changed, signup, tag_added, tag_removed",
     ]
 
 
@@ -165,8 +165,8 @@ def test_every_parse_error_is_reported_at_once_on_its_block() -> None:
 
     assert problems_of(raw) == [
         "tag-winback: tag is required",
-        "tag-low: unknown block type 'send_sms'; known types are add_tag, branch, exit, if_else, issue_coupon,"
-        " remove_tag, wait, wait_for_event, wait_until",
+        "tag-low: unknown block type 'send_sms'; known types are add_tag, branch, exit, grant_points, if_else,"
+        " issue_coupon, remove_tag, wait, wait_for_event, wait_until",
         "by-city: paths[0].condition: unknown field 'colour'",
     ]
 

@@ -1,0 +1,93 @@
+"""Block: grant points (once per member per block and entry).
+
+Three ways: a fixed number; a multiple of what the member's last order earned (1.5× its points); or a boost on
+the next order within N days (double points for 7 days), paid when that order arrives. Points expire after the
+block's `expires_days`, else after the shop's rule (`memberflow points rules`).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+from temporalio import activity
+
+from engine.db import session_scope
+from engine.journey.base import BlockBase, Category
+from engine.journey.ledger import perform_once, record_steps
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.points import add_boost, expiry_of, grant, last_order_points, load_rules, points_balance
+from engine.settings import get_settings
+
+
+class GrantPoints(BlockBase):
+    type: Literal["grant_points"] = "grant_points"
+    mode: Literal["fixed", "last_order", "next_order"] = Field(
+        "fixed", title="How many", description="fixed points, a multiple of the last order's, or a next-order boost"
+    )
+    points: int | None = Field(None, title="Points", description="fixed: the points to grant")
+    multiplier: Decimal | None = Field(None, title="Multiplier", description="last_order / next_order: e.g. 1.5 or 2")
+    within_days: int | None = Field(None, title="Within days", description="next_order: the boost lasts this long")
+    expires_days: int | None = Field(None, title="Expire after days", description="Empty: the shop's points rule")
+    reason: str = Field("", max_length=120, title="Reason", description="Shown in the member's points history")
+
+    title: ClassVar[str] = "Grant points"
+    icon: ClassVar[str] = "coins"
+    category: ClassVar[Category] = "action"
+    help: ClassVar[str] = "Give points now, or multiply the points of the member's next order for a few days."
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.mode == "fixed" and (self.points is None or self.points <= 0):
+            problems.append("fixed points need points above 0")
+        if self.mode != "fixed" and (self.multiplier is None or self.multiplier <= 0):
+            problems.append(f"{self.mode} points need a multiplier above 0")
+        if self.mode == "next_order" and self.multiplier is not None and self.multiplier <= 1:
+            problems.append("a next-order boost needs a multiplier above 1 (2 means double points)")
+        if self.mode == "next_order" and (self.within_days is None or self.within_days <= 0):
+            problems.append("a next-order boost needs within_days above 0")
+        if self.expires_days is not None and self.expires_days <= 0:
+            problems.append(f"expires_days must be more than 0 (it is {self.expires_days})")
+        return problems
+
+    async def run(self, journey: JourneyRunContext) -> str | None:
+        await journey.act(self, grant_points_to_member)
+        return None
+
+
+@activity.defn(name="grant_points")
+def grant_points_to_member(request: ActionInput) -> ActionResult:
+    block = GrantPoints.model_validate(request.block)
+    entry, key, now = request.entry, request.idempotency_key, request.now
+    zone = get_settings().shop_zone
+    with session_scope() as session:
+        record_steps(session, entry, request.steps)
+        rules = load_rules(session)
+        reason = block.reason or f"journey {entry.journey_key}"
+        detail: dict[str, Any] = {"mode": block.mode}
+        exports: dict[str, Any]
+        if block.mode == "next_order":
+            assert block.multiplier is not None and block.within_days is not None
+            _, ends = add_boost(session, member_id=entry.member_id, multiplier=block.multiplier,
+                                     days=block.within_days, key=key, now=now, journey_id=entry.journey_id,
+                                     block_id=block.id)  # fmt: skip
+            detail |= {"multiplier": str(block.multiplier), "until": ends.isoformat()}
+            exports = {"points": {"multiplier": str(block.multiplier), "until": ends.isoformat()}}
+        else:
+            points = block.points or 0
+            if block.mode == "last_order":
+                assert block.multiplier is not None
+                last = last_order_points(session, entry.member_id, rules)
+                points = math.floor((last[1] if last else 0) * block.multiplier)
+                detail["last_order"] = last[0] if last else None
+            expires_at = expiry_of(now, block.expires_days or rules.expire_days, zone)
+            if points > 0:
+                grant(session, member_id=entry.member_id, points=points, reason=reason, key=key, now=now,
+                      expires_at=expires_at, journey_id=entry.journey_id, block_id=block.id)  # fmt: skip
+            detail |= {"points": points}
+            exports = {"points": {"granted": points, "balance": points_balance(session, entry.member_id, now),
+                                  "expires_at": expires_at.isoformat() if expires_at else None}}  # fmt: skip
+        performed = perform_once(session, entry, block.id, key, "grant_points", detail, now)
+        return ActionResult(performed=performed, detail=detail, exports=exports)
