@@ -393,13 +393,16 @@ def _load_demo_once(settings: Settings) -> None:
 
 
 def _demo_rules_and_segments(settings: Settings) -> None:
-    """The demo shop's tag rules (examples/rules) and a first RFM run, so segments and rule tags show at once."""
+    """The demo shop's tag rules (examples/rules), points rules (examples/rewards) and a first RFM run, so segments
+    and rule tags show at once."""
+    from engine.cli_points import points_rules
     from engine.cli_tags import tags_load
     from engine.db import session_scope
     from engine.rfm.recompute import recompute_for_shop
     from engine.tag_rules import apply_rules
 
     tags_load(EXAMPLES / "rules" / "tag-rules.yaml")
+    points_rules(EXAMPLES / "rewards" / "points.yaml")
     run = recompute_for_shop(settings, run_key=f"demo-{_shop_today(settings)}")
     with session_scope() as session:
         report = apply_rules(session)

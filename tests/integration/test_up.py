@@ -102,7 +102,10 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     rules = {r["tag"] for r in httpx.get(f"{base}/api/tag-rules", headers=auth, timeout=10).json()}
     assert {"消费满3次", "高价值"} <= rules
     journeys = httpx.get(f"{base}/api/journeys", headers=auth, timeout=10).json()
-    assert {(j["key"], j["status"]) for j in journeys} >= {("welcome", "live"), ("vip-thanks", "live")}
+    assert {(j["key"], j["status"]) for j in journeys} >= {("welcome", "live"), ("vip-thanks", "live"),
+                                                           ("birthday", "live")}  # fmt: skip
+    coupons = {t["key"] for t in httpx.get(f"{base}/api/coupons/templates", headers=auth, timeout=10).json()}
+    assert {"birthday-gift", "winback-20"} <= coupons  # the example journeys' coupons came with them
     new_vip = {"member_id": "NEW-VIP", "name": "新贵宾", "email": "vip@example.com", "tags": ["VIP"]}
     assert httpx.post(f"{base}/api/members", json=new_vip, headers=auth, timeout=10).status_code == 201
     tags = wait_for_tags(base, auth, "NEW-VIP", {"新会员", "VIP_THANKED"})  # welcome and vip-thanks both ran

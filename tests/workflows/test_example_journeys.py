@@ -92,3 +92,47 @@ async def test_welcome_tags_the_first_order_and_converts_on_a_big_one(worker: La
     assert (result.status, result.blocks) == ("converted", ["tag-new", "at-ten", "first-order", "tag-first-order",
                                                             "settle"])  # fmt: skip
     assert "首单会员" in tags_of("M1")
+
+
+async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_points(
+    worker: Lane, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+    from engine.importer import import_csv
+    from engine.models import Coupon, PointsBoost, PointsEntry, utc_now
+    from engine.points import PointsRules, save_rules
+
+    load_members(tmp_path, "M1,张三,,,,,,,,\nM2,李四,,,,,,,,\n")
+    history = tmp_path / "history.csv"
+    recent, old = (utc_now() - timedelta(days=d) for d in (5, 200))
+    history.write_text(
+        f"order_id,member_id,placed_at,amount\nh1,M1,{recent.isoformat()},3000\nh2,M1,{recent.isoformat()},900\n"
+        f"h3,M2,{old.isoformat()},80\n",
+        encoding="utf-8",
+    )
+    assert import_csv(history, "orders").rejected == 0
+    runner = CliRunner()
+    assert runner.invoke(app, ["rfm", "recompute"]).exit_code == 0  # M1: 重要价值客户; M2: 一般挽留客户
+    assert runner.invoke(app, ["coupons", "load", str(EXAMPLES / "rewards" / "coupons.yaml")]).exit_code == 0
+    with session_scope() as session:
+        save_rules(session, PointsRules(starts_on=utc_now().date()), utc_now())
+    _, plan = publish_live(example("birthday.yaml"))
+
+    vip = await worker.run(plan, "M1", "birthday-2026")
+    other = await worker.run(plan, "M2", "birthday-2026")
+    after = tmp_path / "after.csv"
+    with session_scope() as session:
+        boost_start = session.scalars(select(col(PointsBoost.starts_at))).one()
+    placed = (boost_start + timedelta(days=2)).isoformat()  # inside M2's 7 days
+    after.write_text(f"order_id,member_id,placed_at,amount\nb1,M2,{placed},120\n", encoding="utf-8")
+    assert import_csv(after, "orders").rejected == 0
+
+    assert vip.blocks[:3] == ["gift-kind", "premium-gift", "vip-gift"]
+    assert other.blocks[:3] == ["gift-kind", "double-points", "standard-gift"]
+    with session_scope() as session:
+        coupons = session.scalars(select(col(Coupon.template))).all()
+        earned = session.scalars(select(col(PointsEntry.points)).order_by(col(PointsEntry.id))).all()
+    assert coupons == ["birthday-gift"]
+    assert earned == [120, 120]  # the order's points, then as many again for the birthday boost
