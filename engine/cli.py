@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.cli_coupons import coupons_app
+from engine.cli_messages import messages_app
 from engine.cli_points import points_app
 from engine.cli_rfm import rfm_app
 from engine.cli_tags import tags_app
@@ -40,6 +41,7 @@ app.add_typer(rfm_app, name="rfm")
 app.add_typer(tags_app, name="tags")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(points_app, name="points")
+app.add_typer(messages_app, name="messages")
 console = Console()
 errors = Console(stderr=True)
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     UniqueConstraint,
     inspect,
 )
@@ -249,6 +250,72 @@ class CouponRedemption(SQLModel, table=True):
     outcome: str = Field(max_length=16, description="redeemed, unknown, foreign, used, expired, early or minimum")
     reason: str = Field(max_length=200)
     recorded_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class MessageTemplate(SQLModel, table=True):
+    """A marketer's message: subject and bodies per channel (the whole definition is `spec`, see
+    engine.messages.templates.TemplateSpec)."""
+
+    __tablename__ = "message_templates"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    channel: str = Field(max_length=16, description="email or sms")
+    name: str = Field(max_length=200)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Message(SQLModel, table=True):
+    """One message to one member: recorded (queued or skipped) before any provider is called, then sending, sent
+    or failed. The idempotency key is the journey action's, so a retried activity finds the same row."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_member_channel", "member_id", "channel", "created_at"),
+        Index("ix_messages_journey", "journey_id", "block_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    channel: str = Field(max_length=16)
+    template: str = Field(max_length=64)
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    journey_id: int | None = None
+    block_id: str | None = Field(default=None, max_length=64)
+    recipient: str | None = Field(default=None, max_length=254)
+    subject: str | None = Field(default=None, max_length=300)
+    body_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(max_length=16, description="queued, sending, sent, delivered, failed or skipped")
+    reason: str | None = Field(default=None, max_length=300)
+    provider_id: str | None = Field(default=None, max_length=200)
+    attempts: int = 0
+    segments: int = 0
+    cost: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(12, 4), nullable=False))
+    opens: int = 0
+    clicks: int = 0
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    send_at: datetime | None = _time()
+    sent_at: datetime | None = _time()
+    failed_at: datetime | None = _time()
+    first_opened_at: datetime | None = _time()
+    first_clicked_at: datetime | None = _time()
+
+
+class CaughtMail(SQLModel, table=True):
+    """What the embedded SMTP catcher received (`make up`): the outbox page shows it; a resent message with the same
+    Message-ID is kept once, as a mailbox would."""
+
+    __tablename__ = "caught_mail"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    message_id: str = Field(sa_column=Column(String(300), nullable=False, unique=True))
+    sender: str = Field(max_length=300)
+    recipients: str = Field(max_length=1000)
+    subject: str = Field(max_length=300)
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Journey(SQLModel, table=True):

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_from: str = "memberflow <noreply@memberflow.local>"
+    smtp_catcher: bool = Field(True, description="`make up` runs a local SMTP catcher on SMTP_PORT (outbox page).")
+
+    public_url: str = Field("", description="Base of links in messages (unsubscribe, tracking); empty: the web app.")
+    link_secret: SecretStr = Field(SecretStr(""), description="Signs message links; empty makes one under VAR_DIR.")
+    quiet_hours: str = Field("21:00-09:00", description="No marketing messages then (member's zone); empty: none.")
+    frequency_cap: str = Field("3/7", description="At most N messages per member per D days per channel; empty: none.")
 
     shop_timezone: str = "Asia/Shanghai"
     shop_currency: str = "CNY"
@@ -119,6 +125,22 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not a positive number of days or runs")
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from engine.messages.rules import parse_quiet_hours
+
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("frequency_cap")
+    @classmethod
+    def _frequency_cap(cls, value: str) -> str:
+        from engine.messages.rules import parse_frequency_cap
+
+        parse_frequency_cap(value)
+        return value
+
     @field_validator("rfm_thresholds")
     @classmethod
     def _rfm_scheme(cls, value: str) -> str:
@@ -159,14 +181,23 @@ class Settings(BaseSettings):
     def shop_zone(self) -> ZoneInfo:
         return ZoneInfo(self.shop_timezone)
 
+    @property
+    def link_base(self) -> str:
+        return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
+
     def bearer_token(self) -> str:
         """API_TOKEN, or for the embedded default a random token kept in VAR_DIR/api-token."""
-        if token := self.api_token.get_secret_value():
-            return token
-        path = self.var_dir / "api-token"
+        return self.api_token.get_secret_value() or self._kept_secret("api-token")
+
+    def link_key(self) -> bytes:
+        """LINK_SECRET, or a random one kept in VAR_DIR/link-secret: signs unsubscribe and tracking links."""
+        return (self.link_secret.get_secret_value() or self._kept_secret("link-secret")).encode()
+
+    def _kept_secret(self, name: str) -> str:
+        path = self.var_dir / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            draft = path.with_name(f".api-token.{os.getpid()}")
+            draft = path.with_name(f".{name}.{os.getpid()}")
             draft.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
             draft.chmod(0o600)
             with contextlib.suppress(FileExistsError):  # another process made it first: theirs stands

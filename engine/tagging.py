@@ -11,6 +11,16 @@ from engine.ingest import insert_new
 from engine.models import Event, Member, MemberTag, Tag, table_of
 
 
+def tags_of(session: Session, member_id: int) -> frozenset[str]:
+    """The names of the member's tags."""
+    rows = session.execute(
+        select(col(Tag.name))
+        .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
+        .where(col(MemberTag.member_id) == member_id)
+    )
+    return frozenset(rows.scalars())
+
+
 def tag_id(session: Session, name: str, now: datetime) -> int:
     """The tag's id, creating the tag if it is new (safe against a concurrent creator)."""
     insert_new(session, table_of(Tag), [{"name": name, "created_at": now}], "name")

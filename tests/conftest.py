@@ -7,11 +7,14 @@ second lane of `make test`). Environment variables are set before any memberflow
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.smtp_sink"]  # the smtp_sink fixture
 
 _VAR = Path(tempfile.mkdtemp(prefix="memberflow-test-"))
 os.environ["VAR_DIR"] = str(_VAR)
@@ -19,6 +22,13 @@ os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///
 os.environ["API_TOKEN"] = "test-token"
 os.environ["SHOP_TIMEZONE"] = "Asia/Shanghai"
 os.environ.pop("TEMPORAL_ADDRESS", None)
+os.environ["QUIET_HOURS"] = ""  # tests that need quiet hours or a cap set them
+os.environ["FREQUENCY_CAP"] = ""
+os.environ["LINK_SECRET"] = "test-link-secret"
+os.environ["PUBLIC_URL"] = "https://links.example.com"
+with socket.socket() as _probe:  # the port of the SMTP server tests start (tests/smtp_sink.py)
+    _probe.bind(("127.0.0.1", 0))
+    os.environ["SMTP_PORT"] = str(_probe.getsockname()[1])
 
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402

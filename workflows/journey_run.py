@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from engine.journey.base import BlockBase, ConditionBase
     from engine.journey.events import EventMatch
     from engine.journey.plan import Plan
-    from engine.journey.runtime import ActionInput, ActionResult, EntryRef, StepRecord
+    from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, EntryRef, StepRecord
     from workflows.journey_activities import (
         ChooseInput,
         EnterInput,
@@ -34,6 +34,11 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+PROVIDER_TIMEOUT = timedelta(minutes=2)
+PROVIDER_RETRY = RetryPolicy(  # a provider down for a while: keep trying for about an hour, then the block gives up
+    initial_interval=timedelta(seconds=10), backoff_coefficient=2, maximum_interval=timedelta(minutes=10),
+    maximum_attempts=PROVIDER_ATTEMPTS,
+)  # fmt: skip
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 RunStatus = Literal["not_entered", "completed", "converted", "exited"]
@@ -157,6 +162,21 @@ class JourneyRun:
             variables=dict(self._variables),
         )
         result = await self._local(activity, request)
+        self._variables.update(result.exports)
+        return result
+
+    async def act_with_retries(self, block: BlockBase, activity: Callable[..., Any]) -> ActionResult:
+        await self._flush_steps()
+        request = ActionInput(
+            entry=self.entry,
+            block=block.without_steps().model_dump(mode="json", by_alias=True),
+            idempotency_key=f"{self.entry.action_prefix}:{block.id}",
+            now=workflow.now(),
+            variables=dict(self._variables),
+        )
+        result: ActionResult = await workflow.execute_activity(
+            activity, request, start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY
+        )
         self._variables.update(result.exports)
         return result
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from engine.models import Event, Member, MemberTag, Order, RfmRun, RfmScore, Tag
+from engine.models import Event, Member, Order, RfmRun, RfmScore
+from engine.tagging import tags_of
 
 
 class MemberFacts:
@@ -31,12 +32,7 @@ class MemberFacts:
 
     @cached_property
     def tags(self) -> frozenset[str]:
-        rows = self.session.execute(
-            select(col(Tag.name))
-            .join(MemberTag, col(MemberTag.tag_id) == col(Tag.id))
-            .where(col(MemberTag.member_id) == self.member_id)
-        )
-        return frozenset(rows.scalars())
+        return tags_of(self.session, self.member_id)
 
     @cached_property
     def last_order_at(self) -> datetime | None:

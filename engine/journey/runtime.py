@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from engine.journey.base import BlockBase, ConditionBase
 from engine.journey.events import EventMatch
 
+PROVIDER_ATTEMPTS = 8  # tries of a provider call (email, SMS, webhook) before the message is marked failed
+
 
 class EntryRef(BaseModel):
     """Who is in which journey version, as the enter activity recorded it."""
@@ -67,6 +69,11 @@ class JourneyRunContext(Protocol):
     def now(self) -> datetime: ...
 
     async def act(self, block: BlockBase, activity: Callable[[ActionInput], ActionResult]) -> ActionResult: ...
+
+    async def act_with_retries(self, block: BlockBase, activity: Callable[..., Any]) -> ActionResult:
+        """Run an activity that talks to the outside world (a provider) as a regular activity: retried with backoff
+        for minutes, on any worker, under the block's idempotency key."""
+        ...
 
     async def choose(self, block: BlockBase, conditions: Sequence[ConditionBase]) -> int | None: ...
 

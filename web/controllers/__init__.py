@@ -4,6 +4,7 @@ from web.controllers.coupons import CouponController
 from web.controllers.events import EventController
 from web.controllers.health import HealthController
 from web.controllers.journeys import JourneyController
+from web.controllers.links import LinkController
 from web.controllers.members import MemberController
 from web.controllers.orders import OrderController
 from web.controllers.pages import PageController
@@ -15,6 +16,7 @@ __all__ = [
     "EventController",
     "HealthController",
     "JourneyController",
+    "LinkController",
     "MemberController",
     "MemberTagController",
     "OrderController",

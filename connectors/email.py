@@ -1,0 +1,63 @@
+"""Email out over SMTP (aiosmtplib): the MIME message with its unsubscribe headers, and what a failure means.
+
+The Message-ID is derived from the message's idempotency key, so a message sent again after a crash is the same
+message to every mailbox that keeps one copy per Message-ID (our catcher does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+
+from engine.settings import Settings
+
+SMTP_TIMEOUT = 30  # seconds for each SMTP exchange
+
+
+class PermanentFailure(Exception):
+    """The server refused for good (5xx, bad address): retrying will not help."""
+
+
+class TransientFailure(Exception):
+    """Worth another try later (4xx, connection trouble, timeout)."""
+
+
+def message_id(idempotency_key: str, domain: str = "memberflow") -> str:
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def build_email(
+    *, sender: str, recipient: str, subject: str, html: str, text: str, idempotency_key: str, unsubscribe_url: str
+) -> EmailMessage:
+    email = EmailMessage()
+    email["From"], email["To"], email["Subject"] = sender, recipient, subject
+    email["Message-ID"] = message_id(idempotency_key)
+    email["Date"] = formatdate(localtime=False)
+    email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    email.set_content(text, charset="utf-8")
+    email.add_alternative(html, subtype="html", charset="utf-8")
+    return email
+
+
+async def send_email(settings: Settings, email: EmailMessage) -> str:
+    """Hand the message to the SMTP server; returns the server's reply. Raises Permanent- or TransientFailure."""
+    try:
+        _, reply = await aiosmtplib.send(
+            email, hostname=settings.smtp_host, port=settings.smtp_port,
+            username=settings.smtp_username or None, password=settings.smtp_password.get_secret_value() or None,
+            use_tls=settings.smtp_security == "tls", start_tls=settings.smtp_security == "starttls",
+            timeout=SMTP_TIMEOUT,
+        )  # fmt: skip
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        refused = exc.recipients[0]
+        raise PermanentFailure(f"recipient {refused.recipient} refused: {refused.code} {refused.message}") from None
+    except aiosmtplib.SMTPResponseException as exc:
+        failure = PermanentFailure if exc.code >= 500 else TransientFailure
+        raise failure(f"SMTP {exc.code}: {exc.message}") from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
+    return reply

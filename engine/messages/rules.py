@@ -1,0 +1,69 @@
+"""The rules every send obeys, as pure functions: quiet hours in the member's zone, the frequency cap."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+CAP = re.compile(r"^([1-9]\d*)/([1-9]\d*)$")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """From `start` to `end` local time no message goes out; may span midnight (21:00-09:00)."""
+
+    start: time
+    end: time
+
+    def covers(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def next_allowed(self, at: datetime, zone: ZoneInfo) -> datetime:
+        """`at` itself when allowed, else the end of the quiet hours in the member's zone (as UTC-aware)."""
+        local = at.astimezone(zone)
+        if not self.covers(local.time()):
+            return at
+        day = local.date() if local.time() < self.end else local.date() + timedelta(days=1)
+        return datetime.combine(day, self.end, zone)
+
+
+@dataclass(frozen=True)
+class FrequencyCap:
+    """At most `messages` per member per `days` per channel."""
+
+    messages: int
+    days: int
+
+    def since(self, at: datetime) -> datetime:
+        return at - timedelta(days=self.days)
+
+    def allows(self, already: int) -> bool:
+        return already < self.messages
+
+
+def parse_quiet_hours(text: str) -> QuietHours | None:
+    """ "21:00-09:00" → QuietHours; "" → None (no quiet hours); anything else raises ValueError with the reason."""
+    if not text:
+        return None
+    found = QUIET.match(text.strip())
+    if not found:
+        raise ValueError(f"'{text}' is not quiet hours such as 21:00-09:00")
+    h1, m1, h2, m2 = (int(g) for g in found.groups())
+    if (h1, m1) == (h2, m2):
+        raise ValueError(f"'{text}' starts and ends at the same time")
+    return QuietHours(time(h1, m1), time(h2, m2))
+
+
+def parse_frequency_cap(text: str) -> FrequencyCap | None:
+    """ "3/7" → at most 3 messages per 7 days; "" → None (no cap)."""
+    if not text:
+        return None
+    found = CAP.match(text.strip())
+    if not found:
+        raise ValueError(f"'{text}' is not a frequency cap such as 3/7 (3 messages per 7 days)")
+    return FrequencyCap(int(found.group(1)), int(found.group(2)))
