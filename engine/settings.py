@@ -6,12 +6,13 @@ import contextlib
 import os
 import re
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.errors import SettingsError
@@ -45,6 +46,16 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_from: str = "memberflow <noreply@memberflow.local>"
     smtp_catcher: bool = Field(True, description="`make up` runs a local SMTP catcher on SMTP_PORT (outbox page).")
+
+    sms_provider: Literal["outbox", "http"] = Field("outbox", description="outbox: keep and show; http: a gateway.")
+    sms_url: str = Field(
+        "", validate_default=True, description="http: the gateway's send URL (Twilio: …/Accounts/{sid}/Messages.json)."
+    )
+    sms_preset: Literal["twilio", "json"] = Field("twilio", description="twilio: form post; json: a JSON body.")
+    sms_username: str = Field("", description="http: basic-auth user (Twilio: the account SID).")
+    sms_password: SecretStr = Field(SecretStr(""), description="http: basic-auth password or bearer token.")
+    sms_from: str = Field("memberflow", description="Sender number or name.")
+    sms_cost_per_segment: Decimal = Field(Decimal("0.05"), ge=0, description="For ROI, in the shop's currency.")
 
     public_url: str = Field("", description="Base of links in messages (unsubscribe, tracking); empty: the web app.")
     link_secret: SecretStr = Field(SecretStr(""), description="Signs message links; empty makes one under VAR_DIR.")
@@ -123,6 +134,15 @@ class Settings(BaseSettings):
     def _positive(cls, value: int | None) -> int | None:
         if value is not None and value < 1:
             raise ValueError(f"{value} is not a positive number of days or runs")
+        return value
+
+    @field_validator("sms_url")
+    @classmethod
+    def _gateway_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("sms_provider") == "http":
+            raise ValueError("is needed when SMS_PROVIDER is http")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"'{value}' is not an http(s) URL")
         return value
 
     @field_validator("quiet_hours")

@@ -35,6 +35,7 @@ from nodes.if_else import ElseIf, IfElse
 from nodes.issue_coupon import IssueCoupon, issue_coupon_to_member
 from nodes.remove_tag import RemoveTag, remove_tag_from_member
 from nodes.send_email import SendEmail, deliver_email, prepare_email
+from nodes.send_sms import SendSms, deliver_sms, prepare_sms
 from nodes.wait import Wait
 from nodes.wait_for_event import WaitForEvent
 from nodes.wait_until import WaitUntil
@@ -45,11 +46,12 @@ CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
     SegmentChanged, AllOf, AnyOf, Not,
 )  # fmt: skip
 BLOCK_TYPES: tuple[type[BlockBase], ...] = (
-    AddTag, RemoveTag, IssueCoupon, GrantPoints, SendEmail, Exit, Wait, WaitUntil, WaitForEvent, IfElse, Branch,
+    AddTag, RemoveTag, IssueCoupon, GrantPoints, SendEmail, SendSms, Exit, Wait, WaitUntil, WaitForEvent, IfElse,
+    Branch,
 )  # fmt: skip
 ACTIVITIES: tuple[Callable[..., Any], ...] = (
     add_tag_to_member, remove_tag_from_member, issue_coupon_to_member, grant_points_to_member, prepare_email,
-    deliver_email,
+    deliver_email, prepare_sms, deliver_sms,
 )  # fmt: skip
 
 Condition = Annotated[
@@ -79,6 +81,7 @@ Block = Annotated[
     | IssueCoupon
     | GrantPoints
     | SendEmail
+    | SendSms
     | Exit
     | Wait
     | WaitUntil

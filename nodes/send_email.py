@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from sqlmodel import Session
 from temporalio import activity
 
 from connectors.email import PermanentFailure, TransientFailure, build_email, send_email
-from engine.db import session_scope
 from engine.journey.base import BlockBase, Category
-from engine.journey.ledger import perform_once, record_steps
 from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
-from engine.messages.outbox import claim, mark_failed, mark_sent, record_intent, rules_from, unsubscribe_url
-from engine.messages.templates import find_template, template_problems
-from engine.models import Message, utc_now
+from engine.messages.outbox import rules_from, unsubscribe_url
+from engine.messages.sending import claim_message, prepare, record_result
+from engine.messages.templates import template_problems
 from engine.settings import get_settings
 
 
@@ -57,33 +55,13 @@ class SendEmail(BlockBase):
 @activity.defn(name="prepare_email")
 def prepare_email(request: ActionInput) -> ActionResult:
     block = SendEmail.model_validate(request.block)
-    entry, key = request.entry, request.idempotency_key
-    with session_scope() as session:
-        record_steps(session, entry, request.steps)
-        template = find_template(session, block.template)
-        if template is None:  # deleted after the journey was published
-            missing: dict[str, Any] = {
-                "status": "failed",
-                "reason": f"message template '{block.template}' does not exist",
-            }
-            perform_once(session, entry, block.id, key, "send_email", missing, request.now)
-            return ActionResult(performed=False, detail=missing)
-        variables = {**request.variables, "journey": {"key": entry.journey_key, "name": entry.journey_key}}
-        intent = record_intent(
-            session, channel="email", template=template, member_id=entry.member_id, key=key, now=request.now,
-            rules=rules_from(get_settings()), variables=variables, quiet=block.quiet_hours,
-            journey_id=entry.journey_id, block_id=block.id,
-        )  # fmt: skip
-        detail: dict[str, Any] = {"message": intent.message_id, "status": intent.status, "reason": intent.reason,
-                  "send_at": intent.send_at.isoformat() if intent.send_at else None}  # fmt: skip
-        performed = perform_once(session, entry, block.id, key, "send_email", detail, request.now)
-        return ActionResult(performed=performed, detail=detail)
+    return prepare(request, block_id=block.id, template_key=block.template, channel="email", quiet=block.quiet_hours)
 
 
 @activity.defn(name="deliver_email")
 async def deliver_email(request: ActionInput) -> ActionResult:
     settings = get_settings()
-    message = await asyncio.to_thread(_claim, request.idempotency_key)
+    message = await asyncio.to_thread(claim_message, request.idempotency_key)
     if message is None:
         return ActionResult(performed=False, detail={"status": "not sent (done already, or the member opted out)"})
     assert message.id is not None and message.recipient and message.subject and message.body_text
@@ -95,27 +73,13 @@ async def deliver_email(request: ActionInput) -> ActionResult:
     try:
         reply = await send_email(settings, email)
     except PermanentFailure as exc:
-        await asyncio.to_thread(_finish, message.id, None, str(exc))
+        await asyncio.to_thread(record_result, message.id, None, str(exc))
         return ActionResult(performed=False, detail={"status": "failed", "reason": str(exc)})
     except TransientFailure as exc:
         if activity.info().attempt < PROVIDER_ATTEMPTS:
             raise  # Temporal tries again with backoff
         reason = f"gave up after {PROVIDER_ATTEMPTS} attempts: {exc}"
-        await asyncio.to_thread(_finish, message.id, None, reason)
+        await asyncio.to_thread(record_result, message.id, None, reason)
         return ActionResult(performed=False, detail={"status": "failed", "reason": reason})
-    await asyncio.to_thread(_finish, message.id, str(email["Message-ID"]), None)
+    await asyncio.to_thread(record_result, message.id, str(email["Message-ID"]), None)
     return ActionResult(performed=True, detail={"status": "sent", "reply": reply})
-
-
-def _claim(key: str) -> Message | None:
-    with session_scope() as session:
-        return claim(session, key, utc_now())
-
-
-def _finish(message_id: int, provider_id: str | None, failure: str | None) -> None:
-    with session_scope() as session:
-        if failure is None:
-            assert provider_id is not None
-            mark_sent(session, message_id, provider_id, utc_now())
-        else:
-            mark_failed(session, message_id, failure, utc_now())

@@ -212,3 +212,17 @@ def load_members(tmp_path: Path, rows: str) -> None:
 
 def today() -> date:
     return utc_now().date()
+
+
+@pytest.fixture
+def rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Set settings (QUIET_HOURS, FREQUENCY_CAP, SMS_…) for one test; the worker reads them in this process."""
+
+    def set_rules(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name.upper(), value)
+        get_settings.cache_clear()
+
+    yield set_rules
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -5,7 +5,6 @@ server. A message is recorded once per member, block and entry, before the SMTP 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -50,20 +49,6 @@ def shop(tmp_path: Path, db: None) -> None:
                  ["messages", "load", str(EXAMPLES / "messages" / "templates.yaml")]):  # fmt: skip
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
-
-
-@pytest.fixture
-def rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Set QUIET_HOURS / FREQUENCY_CAP for one test (the worker reads settings in this process)."""
-
-    def set_rules(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), value)
-        get_settings.cache_clear()
-
-    yield set_rules
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def messages() -> list[tuple[str, str, str | None]]:

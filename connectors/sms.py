@@ -1,0 +1,47 @@
+"""SMS out: the outbox provider (the default: the message is kept and shown, nothing leaves the machine) and the
+HTTP provider for a real gateway (Twilio-compatible form post, or a JSON body), with what a failure means.
+
+Every gateway request carries the message's idempotency key (`Idempotency-Key`), so a gateway that honours it
+keeps one message when a crashed worker's retry sends it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from connectors.email import PermanentFailure, TransientFailure
+from engine.settings import Settings
+
+SMS_TIMEOUT = 20.0  # seconds per gateway request
+
+
+async def send_sms(settings: Settings, *, to: str, text: str, idempotency_key: str, message_id: int) -> str:
+    """Send (or keep, for the outbox provider); returns the provider's id for the message."""
+    if settings.sms_provider == "outbox":
+        return f"outbox:{message_id}"
+    request: dict[str, Any] = {"headers": {"Idempotency-Key": idempotency_key}}
+    password = settings.sms_password.get_secret_value()
+    if settings.sms_username:
+        request["auth"] = (settings.sms_username, password)
+    elif password:
+        request["headers"]["Authorization"] = f"Bearer {password}"
+    if settings.sms_preset == "twilio":
+        request["data"] = {"To": to, "From": settings.sms_from, "Body": text}
+    else:
+        request["json"] = {"to": to, "from": settings.sms_from, "text": text, "idempotency_key": idempotency_key}
+    try:
+        async with httpx.AsyncClient(timeout=SMS_TIMEOUT) as client:
+            response = await client.post(settings.sms_url, **request)
+    except httpx.HTTPError as exc:
+        raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientFailure(f"gateway answered {response.status_code}: {response.text[:200]}")
+    if response.status_code >= 400:
+        raise PermanentFailure(f"gateway refused ({response.status_code}): {response.text[:200]}")
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    return str(answer.get("sid") or answer.get("id") or f"http:{idempotency_key}")

@@ -1,0 +1,57 @@
+"""What every message block does around its provider call: record the intent inside the journey's transaction,
+claim the message before the call, record the result after it. Blocks (nodes/send_*.py) add only the transport."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from engine.db import session_scope
+from engine.journey.ledger import perform_once, record_steps
+from engine.journey.runtime import ActionInput, ActionResult
+from engine.messages.outbox import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
+from engine.messages.templates import Channel, find_template
+from engine.models import Message, utc_now
+from engine.settings import get_settings
+
+
+def prepare(
+    request: ActionInput, *, block_id: str, template_key: str, channel: Channel, quiet: QuietPolicy
+) -> ActionResult:
+    """Apply the send rules, render, and record the message (queued, skipped or failed) once for this entry."""
+    entry, key = request.entry, request.idempotency_key
+    kind = f"send_{channel}"
+    with session_scope() as session:
+        record_steps(session, entry, request.steps)
+        template = find_template(session, template_key)
+        if template is None:  # deleted after the journey was published
+            missing: dict[str, Any] = {
+                "status": "failed",
+                "reason": f"message template '{template_key}' does not exist",
+            }
+            perform_once(session, entry, block_id, key, kind, missing, request.now)
+            return ActionResult(performed=False, detail=missing)
+        variables = {**request.variables, "journey": {"key": entry.journey_key, "name": entry.journey_key}}
+        intent = record_intent(
+            session, channel=channel, template=template, member_id=entry.member_id, key=key, now=request.now,
+            rules=rules_from(get_settings()), variables=variables, quiet=quiet, journey_id=entry.journey_id,
+            block_id=block_id,
+        )  # fmt: skip
+        detail: dict[str, Any] = {"message": intent.message_id, "status": intent.status, "reason": intent.reason,
+                                  "send_at": intent.send_at.isoformat() if intent.send_at else None}  # fmt: skip
+        performed = perform_once(session, entry, block_id, key, kind, detail, request.now)
+        return ActionResult(performed=performed, detail=detail)
+
+
+def claim_message(key: str) -> Message | None:
+    with session_scope() as session:
+        return claim(session, key, utc_now())
+
+
+def record_result(message_id: int, provider_id: str | None, failure: str | None, cost: Decimal = Decimal(0)) -> None:
+    with session_scope() as session:
+        if failure is None:
+            assert provider_id is not None
+            mark_sent(session, message_id, provider_id, utc_now(), cost)
+        else:
+            mark_failed(session, message_id, failure, utc_now())

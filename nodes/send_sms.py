@@ -1,0 +1,81 @@
+"""Block: send an SMS from a marketer's template (the same rules and records as email; see nodes/send_email.py).
+
+The provider is the shop's (SMS_PROVIDER): the outbox keeps and shows the message; the HTTP provider posts it to a
+gateway. Each message records its segments and cost (SMS_COST_PER_SEGMENT) for the campaign's ROI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+from sqlmodel import Session
+from temporalio import activity
+
+from connectors.email import PermanentFailure, TransientFailure
+from connectors.sms import send_sms
+from engine.journey.base import BlockBase, Category
+from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
+from engine.messages.sending import claim_message, prepare, record_result
+from engine.messages.sms import cost, segments
+from engine.messages.templates import template_problems
+from engine.settings import get_settings
+
+
+class SendSms(BlockBase):
+    type: Literal["send_sms"] = "send_sms"
+    template: str = Field(min_length=1, max_length=64, title="SMS template", description="e.g. winback-sms")
+    quiet_hours: Literal["defer", "skip"] = Field(
+        "defer", title="In quiet hours", description="defer: send when they end; skip: do not send"
+    )
+
+    title: ClassVar[str] = "Send SMS"
+    icon: ClassVar[str] = "message"
+    category: ClassVar[Category] = "action"
+    help: ClassVar[str] = "Text the member (only with consent, outside quiet hours, within the frequency cap)."
+
+    def publish_problems(self, session: Session) -> list[str]:
+        return template_problems(session, self.template, "sms")
+
+    async def run(self, journey: JourneyRunContext) -> str | None:
+        prepared = await journey.act(self, prepare_sms)
+        if prepared.detail.get("status") != "queued":
+            return None
+        send_at = datetime.fromisoformat(prepared.detail["send_at"])
+        if send_at > journey.now():
+            await journey.pause(send_at - journey.now())
+        await journey.act_with_retries(self, deliver_sms)
+        return None
+
+
+@activity.defn(name="prepare_sms")
+def prepare_sms(request: ActionInput) -> ActionResult:
+    block = SendSms.model_validate(request.block)
+    return prepare(request, block_id=block.id, template_key=block.template, channel="sms", quiet=block.quiet_hours)
+
+
+@activity.defn(name="deliver_sms")
+async def deliver_sms(request: ActionInput) -> ActionResult:
+    settings = get_settings()
+    message = await asyncio.to_thread(claim_message, request.idempotency_key)
+    if message is None:
+        return ActionResult(performed=False, detail={"status": "not sent (done already, or the member opted out)"})
+    assert message.id is not None and message.recipient and message.body_text is not None
+    text = message.body_text.strip()
+    try:
+        provider_id = await send_sms(settings, to=message.recipient, text=text,
+                                     idempotency_key=message.idempotency_key, message_id=message.id)  # fmt: skip
+    except PermanentFailure as exc:
+        await asyncio.to_thread(record_result, message.id, None, str(exc))
+        return ActionResult(performed=False, detail={"status": "failed", "reason": str(exc)})
+    except TransientFailure as exc:
+        if activity.info().attempt < PROVIDER_ATTEMPTS:
+            raise
+        reason = f"gave up after {PROVIDER_ATTEMPTS} attempts: {exc}"
+        await asyncio.to_thread(record_result, message.id, None, reason)
+        return ActionResult(performed=False, detail={"status": "failed", "reason": reason})
+    price = cost(text, settings.sms_cost_per_segment)
+    await asyncio.to_thread(record_result, message.id, provider_id, None, price)
+    return ActionResult(performed=True, detail={"status": "sent", "segments": segments(text), "cost": str(price)})
