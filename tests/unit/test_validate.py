@@ -160,12 +160,12 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_every_parse_error_is_reported_at_once_on_its_block() -> None:
     raw = yaml.safe_load(SOUND_JOURNEY)
     del raw["steps"][0]["tag"]
-    raw["steps"][3]["else"][0]["type"] = "send_sms"
+    raw["steps"][3]["else"][0]["type"] = "send_fax"
     raw["steps"][4]["paths"][0]["condition"]["colour"] = "red"
 
     assert problems_of(raw) == [
         "tag-winback: tag is required",
-        "tag-low: unknown block type 'send_sms'; known types are add_tag, branch, exit, grant_points, if_else,"
+        "tag-low: unknown block type 'send_fax'; known types are add_tag, branch, exit, grant_points, if_else,"
         " issue_coupon, remove_tag, send_email, send_sms, wait, wait_for_event, wait_until",
         "by-city: paths[0].condition: unknown field 'colour'",
     ]
