@@ -328,7 +328,7 @@ def up() -> None:
     token = settings.bearer_token()  # made once here, before the web process could race to make its own
     upgrade(settings.sqlalchemy_url)
     _load_demo_once(settings)
-    _example_coupons_once()
+    _example_rewards_and_messages_once()
 
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
@@ -339,7 +339,13 @@ def up() -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    catcher = None
     try:
+        if _runs_catcher(settings):
+            from connectors.mail_catcher import start_catcher
+
+            catcher = start_catcher(settings.smtp_host, settings.smtp_port)
+            console.print(f"SMTP catcher on {settings.smtp_host}:{settings.smtp_port}: emails show on /outbox")
         env = dict(os.environ)
         if settings.embedded_temporal:
             console.print(f"starting the Temporal dev server on 127.0.0.1:{settings.temporal_dev_port} …")
@@ -361,7 +367,13 @@ def up() -> None:
             time.sleep(0.5)
     finally:
         _stop_all(children)
+        if catcher is not None:
+            catcher.stop()
     console.print("memberflow stopped")
+
+
+def _runs_catcher(settings: Settings) -> bool:
+    return settings.smtp_catcher and settings.smtp_host in ("127.0.0.1", "localhost")
 
 
 def _ports_must_be_free(settings: Settings) -> None:
@@ -369,6 +381,8 @@ def _ports_must_be_free(settings: Settings) -> None:
     import socket
 
     wanted = {"WEB_PORT": settings.web_port}
+    if _runs_catcher(settings):
+        wanted["SMTP_PORT"] = settings.smtp_port
     if settings.embedded_temporal:
         wanted |= {"TEMPORAL_DEV_PORT": settings.temporal_dev_port, "TEMPORAL_UI_PORT": settings.temporal_ui_port}
     problems = []
@@ -411,20 +425,24 @@ def _demo_rules_and_segments(settings: Settings) -> None:
     console.print(f"RFM: {run.members_scored} members scored; tag rules added {report.added} tags")
 
 
-def _example_coupons_once() -> None:
-    """The coupon templates the example journeys issue (examples/rewards), those the shop does not have yet; a
-    template the marketer changed stays as they left it."""
-    from engine.coupons import CouponSpec, save_template, template_keys
+def _example_rewards_and_messages_once() -> None:
+    """The coupon templates (examples/rewards) and message templates (examples/messages) the example journeys use,
+    those the shop does not have yet; a template the marketer changed stays as they left it."""
+    from engine import coupons
     from engine.db import session_scope
+    from engine.messages import templates
     from engine.models import utc_now
     from engine.spec_files import read_specs
 
-    specs = read_specs(EXAMPLES / "rewards" / "coupons.yaml", CouponSpec, "template")
+    coupon_specs = read_specs(EXAMPLES / "rewards" / "coupons.yaml", coupons.CouponSpec, "template")
+    message_specs = read_specs(EXAMPLES / "messages" / "templates.yaml", templates.TemplateSpec, "template")
     with session_scope() as session:
-        have = template_keys(session)
-        added = [spec.key for spec in specs if spec.key not in have and save_template(session, spec, utc_now())]
+        have = coupons.template_keys(session)
+        added = [c.key for c in coupon_specs if c.key not in have and coupons.save_template(session, c, utc_now())]
+        missing = [m for m in message_specs if templates.find_template(session, m.key) is None]
+        added += [m.key for m in missing if templates.save_template(session, m)]
     if added:
-        console.print(f"example coupon templates: {', '.join(added)}")
+        console.print(f"example templates: {', '.join(added)}")
 
 
 def _publish_examples_once(settings: Settings) -> None:

@@ -16,6 +16,9 @@ import hmac
 import re
 from datetime import datetime
 from decimal import Decimal
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default
 from html import escape as html_escape
 from html import unescape as html_unescape
 from typing import Any, Literal
@@ -29,7 +32,7 @@ from sqlmodel import Session, col
 from engine.ingest import insert_new
 from engine.messages.rules import FrequencyCap, QuietHours, parse_frequency_cap, parse_quiet_hours
 from engine.messages.templates import Channel, RenderError, TemplateSpec, render
-from engine.models import Member, Message, table_of
+from engine.models import CaughtMail, Member, Message, table_of
 from engine.settings import Settings
 from engine.tagging import tags_of
 
@@ -270,6 +273,28 @@ def outbox(session: Session, limit: int = 50) -> list[OutboxRow]:
                   created_at=m.created_at, sent_at=m.sent_at, opens=m.opens, clicks=m.clicks)
         for m, member in rows
     ]  # fmt: skip
+
+
+class CaughtRow(BaseModel):
+    id: int
+    recipients: str
+    subject: str
+    received_at: datetime
+    text: str
+
+
+def caught_mail(session: Session, limit: int = 50) -> list[CaughtRow]:
+    """What the embedded SMTP catcher received, newest first, with the plain-text body to read."""
+    rows = session.scalars(select(CaughtMail).order_by(col(CaughtMail.id).desc()).limit(limit))
+    found = []
+    for row in rows:
+        parsed = message_from_string(row.raw, policy=default)
+        body = parsed.get_body(("plain",)) if isinstance(parsed, EmailMessage) else None
+        text = body.get_content() if body is not None else ""
+        assert row.id is not None
+        found.append(CaughtRow(id=row.id, recipients=row.recipients, subject=row.subject,
+                               received_at=row.received_at, text=text))  # fmt: skip
+    return found
 
 
 # --- delivery -------------------------------------------------------------------------------------------------

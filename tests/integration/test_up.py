@@ -77,6 +77,17 @@ def wait_for_tags(base: str, auth: dict[str, str], member: str, wanted: set[str]
     raise AssertionError(f"{member} has tags {sorted(tags)} after {timeout} s, not {sorted(wanted)}")
 
 
+def wait_for_text(url: str, text: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    page = ""
+    while time.monotonic() < deadline:
+        page = httpx.get(url, timeout=10).text
+        if text in page:
+            return page
+        time.sleep(0.5)
+    raise AssertionError(f"{url} does not show {text!r} after {timeout} s")
+
+
 def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     memberflow_up: subprocess.Popen[str], ports: dict[str, int], tmp_path: Path
 ) -> None:
@@ -110,6 +121,8 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert httpx.post(f"{base}/api/members", json=new_vip, headers=auth, timeout=10).status_code == 201
     tags = wait_for_tags(base, auth, "NEW-VIP", {"新会员", "VIP_THANKED"})  # welcome and vip-thanks both ran
     assert "VIP" in tags
+    outbox = wait_for_text(f"{base}/outbox", "欢迎加入，新贵宾！")  # welcome's email, caught by the local catcher
+    assert "vip@example.com" in outbox
 
     memberflow_up.send_signal(signal.SIGINT)
     output, _ = memberflow_up.communicate(timeout=60)

@@ -16,6 +16,7 @@ from engine.journey.store import event_types_in_use
 from engine.journey.validate import check_journey
 from engine.models import JourneyEntry
 from engine.settings import get_settings
+from tests.smtp_sink import Sink
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.dispatch import dispatch_pending
 from workflows.journey_activities import MemberEventSignal
@@ -24,6 +25,22 @@ from workflows.journey_run import JourneyRun
 pytestmark = [pytest.mark.database]
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+@pytest.fixture(autouse=True)
+def example_templates(request: pytest.FixtureRequest) -> None:
+    """The coupon and message templates the example journeys use (as `make up` loads them)."""
+    if "worker" not in request.fixturenames:
+        return
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    request.getfixturevalue("db")
+    for args in (["coupons", "load", str(EXAMPLES / "rewards" / "coupons.yaml")],
+                 ["messages", "load", str(EXAMPLES / "messages" / "templates.yaml")]):  # fmt: skip
+        loaded = CliRunner().invoke(app, args)
+        assert loaded.exit_code == 0, loaded.output
 
 
 def example(name: str) -> Any:
@@ -61,20 +78,25 @@ async def test_a_new_vip_tag_starts_the_vip_journey(worker: Lane, tmp_path: Path
     assert len(entered) == 1 and entered[0].startswith("event-")  # only M1's tag_added VIP matched
 
 
-async def test_welcome_marks_members_without_a_first_order_for_a_nudge(worker: Lane, tmp_path: Path) -> None:
+async def test_welcome_marks_members_without_a_first_order_for_a_nudge(
+    worker: Lane, tmp_path: Path, smtp_sink: Sink
+) -> None:
     _, plan = publish_live(example("welcome.yaml"))
     load_members(tmp_path, "M1,张三,zs@example.com,,,,,,,\nM2,李四,,13800000000,,,,,,\n")
 
     await dispatch_pending(worker.client, get_settings())
     email, sms = [await worker.result(worker.handle(plan, key)) for key in ("M1", "M2")]
 
-    assert email.blocks == ["tag-new", "at-ten", "first-order", "needs-nudge", "tag-email-nudge", "settle",
-                            "no-longer-new"]  # fmt: skip
+    assert email.blocks == ["tag-new", "welcome-mail", "at-ten", "first-order", "needs-nudge", "tag-email-nudge",
+                            "settle", "no-longer-new"]  # fmt: skip
     assert sms.blocks[-3:] == ["tag-sms-nudge", "settle", "no-longer-new"]
     assert tags_of("M1") == {"待激活-邮件"} and tags_of("M2") == {"待激活-短信"}
+    assert [(m["To"], m["Subject"]) for m in smtp_sink.received] == [("zs@example.com", "欢迎加入，张三！")]
 
 
-async def test_welcome_tags_the_first_order_and_converts_on_a_big_one(worker: Lane, tmp_path: Path) -> None:
+async def test_welcome_tags_the_first_order_and_converts_on_a_big_one(
+    worker: Lane, tmp_path: Path, smtp_sink: Sink
+) -> None:
     _, plan = publish_live(example("welcome.yaml"))
     load_members(tmp_path, "M1,张三,zs@example.com,,,,,,,\n")
     await dispatch_pending(worker.client, get_settings())
@@ -89,8 +111,8 @@ async def test_welcome_tags_the_first_order_and_converts_on_a_big_one(worker: La
     await handle.signal(JourneyRun.member_event, big)
     result = await worker.result(handle)
 
-    assert (result.status, result.blocks) == ("converted", ["tag-new", "at-ten", "first-order", "tag-first-order",
-                                                            "settle"])  # fmt: skip
+    assert (result.status, result.blocks) == ("converted", ["tag-new", "welcome-mail", "at-ten", "first-order",
+                                                            "tag-first-order", "settle"])  # fmt: skip
     assert "首单会员" in tags_of("M1")
 
 
@@ -115,7 +137,6 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
     assert import_csv(history, "orders").rejected == 0
     runner = CliRunner()
     assert runner.invoke(app, ["rfm", "recompute"]).exit_code == 0  # M1: 重要价值客户; M2: 一般挽留客户
-    assert runner.invoke(app, ["coupons", "load", str(EXAMPLES / "rewards" / "coupons.yaml")]).exit_code == 0
     with session_scope() as session:
         save_rules(session, PointsRules(starts_on=utc_now().date()), utc_now())
     _, plan = publish_live(example("birthday.yaml"))
@@ -136,3 +157,47 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
         earned = session.scalars(select(col(PointsEntry.points)).order_by(col(PointsEntry.id))).all()
     assert coupons == ["birthday-gift"]
     assert earned == [120, 120]  # the order's points, then as many again for the birthday boost
+
+
+async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_one_at_sixty_days(
+    worker: Lane, tmp_path: Path, smtp_sink: Sink
+) -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+    from engine.importer import import_csv
+    from engine.models import Coupon, Member, Message, utc_now
+
+    load_members(tmp_path, "W1,陈静,cj@example.com,,,,,,,\nW2,刘洋,,+8613900000002,,,,,,\n")
+    history = tmp_path / "history.csv"
+    last = (utc_now() - timedelta(days=30)).isoformat()
+    history.write_text(f"order_id,member_id,placed_at,amount\nw1,W1,{last},4800\nw2,W2,{last},60\n", encoding="utf-8")
+    assert import_csv(history, "orders").rejected == 0
+    assert CliRunner().invoke(app, ["rfm", "recompute"]).exit_code == 0  # W1 outspent W2: a 重要… segment
+    _, plan = publish_live(example("winback.yaml"))
+
+    big = await worker.run(plan, "W1", "silent-30")
+    small = await worker.run(plan, "W2", "silent-30")
+
+    assert big.blocks == ["by-value", "vip-coupon", "reach", "email", "thirty-more-days", "stronger-coupon",
+                          "reach-again", "email-again"]  # fmt: skip
+    assert small.blocks == ["by-value", "coupon", "reach", "sms", "thirty-more-days", "stronger-coupon",
+                            "reach-again", "sms-again"]  # fmt: skip
+    with session_scope() as session:
+        rows = session.execute(
+            select(col(Member.external_id), col(Coupon.template), col(Coupon.code))
+            .join(Member, col(Member.id) == col(Coupon.member_id))
+            .order_by(col(Coupon.id))
+        ).all()
+        sent = session.execute(
+            select(col(Member.external_id), col(Message.channel), col(Message.status), col(Message.body_text))
+            .join(Member, col(Member.id) == col(Message.member_id))
+            .order_by(col(Message.id))
+        ).all()
+    assert [(m, t) for m, t, _ in rows] == [("W1", "winback-vip"), ("W1", "winback-50"), ("W2", "winback-20"),
+                                            ("W2", "winback-50")]  # fmt: skip
+    assert [(m, c, s) for m, c, s, _ in sent] == [("W1", "email", "sent")] * 2 + [("W2", "sms", "sent")] * 2
+    codes = [code for _, _, code in rows]
+    assert all(code in (body or "") for code, (_, _, _, body) in zip(codes, sent, strict=True))  # each its coupon
+    assert [m["Subject"] for m in smtp_sink.received] == ["陈静，好久不见！送您一张重要客户回归 85折 (最多减100)",
+                                                          "陈静，好久不见！送您一张满200减50 (60天未购)"]  # fmt: skip

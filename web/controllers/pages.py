@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from engine.db import session_scope
 from engine.members import list_members
+from engine.messages.outbox import caught_mail, outbox
 from engine.rfm.report import summary
 from engine.settings import get_settings
 from engine.stats import shop_counts
@@ -49,6 +50,14 @@ class PageController(Controller):
             id=f"member-intelligence/web-{uuid.uuid4()}", task_queue=settings.temporal_task_queue,
         )  # fmt: skip
         return Response(f"started {escape(handle.id)}; reload in a moment", media_type=MediaType.HTML)
+
+    @get("/outbox", sync_to_thread=True)
+    def outbox(self) -> Template:
+        """Every message memberflow recorded (sent, skipped and why), and the emails the local catcher received."""
+        with session_scope() as session:
+            messages = outbox(session, limit=100)
+            caught = caught_mail(session, limit=50)
+        return Template("outbox.html", context={"messages": messages, "caught": caught})
 
     @get("/members", sync_to_thread=True)
     def members(self, request: Request, q: FromQuery[str | None] = None, offset: FromQuery[int] = 0) -> Template:  # type: ignore[type-arg]
