@@ -20,11 +20,11 @@ console = Console()
 def messages_load(file: Annotated[Path, typer.Argument(help="YAML or JSON: a list of message templates.")]) -> None:
     """Create or replace the templates in a file; each is test-rendered first, and nothing is saved on a problem."""
     from engine.db import session_scope
-    from engine.messages.templates import TemplateSpec, save_template, test_render
+    from engine.messages.templates import TemplateSpec, save_template, trial_render
     from engine.spec_files import read_specs
 
     specs = read_specs(file, TemplateSpec, "template")
-    if problems := [f"{file}: {p}" for spec in specs for p in test_render(spec)]:
+    if problems := [f"{file}: {p}" for spec in specs for p in trial_render(spec)]:
         raise InputError(problems)
     with session_scope() as session:
         changed = sum(save_template(session, spec) for spec in specs)

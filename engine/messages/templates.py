@@ -150,7 +150,7 @@ SAMPLE: dict[str, Any] = {
 }  # fmt: skip
 
 
-def test_render(spec: TemplateSpec) -> list[str]:
+def trial_render(spec: TemplateSpec) -> list[str]:
     """Problems found by rendering with sample data (what saving and publishing check)."""
     try:
         render(spec, SAMPLE)
@@ -162,7 +162,7 @@ def test_render(spec: TemplateSpec) -> list[str]:
 def save_template(session: Session, spec: TemplateSpec) -> bool:
     from engine.models import utc_now
 
-    if problems := test_render(spec):
+    if problems := trial_render(spec):
         raise InputError(problems, status_code=422)
     row = session.scalar(select(MessageTemplate).where(col(MessageTemplate.key) == spec.key))
     stored = spec.model_dump(mode="json")
@@ -192,4 +192,4 @@ def template_problems(session: Session, key: str, channel: Channel) -> list[str]
         return [f"message template '{key}' does not exist; define it first (memberflow messages load)"]
     if spec.channel != channel:
         return [f"message template '{key}' is an {spec.channel} template, not {channel}"]
-    return test_render(spec)
+    return trial_render(spec)

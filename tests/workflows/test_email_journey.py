@@ -208,3 +208,32 @@ async def test_quiet_hours_defer_the_send_to_their_end_or_skip_it(
     assert messages()[0][1] == "sent"
     assert messages()[1][2] == f"quiet hours {start:%H:%M}-{end:%H:%M} (Asia/Shanghai)"
     assert len(smtp_sink.received) == 1
+
+
+def test_publishing_checks_the_template_exists_fits_the_channel_and_renders(shop: None, tmp_path: Path) -> None:
+    from engine.errors import InputError
+    from engine.messages.templates import TemplateSpec
+
+    broken = TemplateSpec(key="broken", name="坏", channel="email", subject="hi", html="<p>hi</p>", text="hi")
+    with session_scope() as session:  # stored directly, as a template saved before a sandbox rule tightened would be
+        from engine.models import MessageTemplate
+
+        spec = broken.model_dump(mode="json") | {"text": "{{ member.nmae }}"}
+        session.add(MessageTemplate(key="broken", channel="email", name="坏", spec=spec))
+    journeys = {
+        "missing": {"id": "mail", "type": "send_email", "template": "nope"},
+        "wrong-channel": {"id": "mail", "type": "send_email", "template": "winback-sms"},
+        "broken": {"id": "mail", "type": "send_email", "template": "broken"},
+    }
+
+    said = {}
+    for name, block in journeys.items():
+        with pytest.raises(InputError) as refused:
+            publish_live({"id": name, "name": name, "trigger": {"type": "manual"}, "steps": [block]})
+        said[name] = refused.value.problems
+
+    assert said == {
+        "missing": ["mail: message template 'nope' does not exist; define it first (memberflow messages load)"],
+        "wrong-channel": ["mail: message template 'winback-sms' is an sms template, not email"],
+        "broken": ["mail: template broken, text: UndefinedError: 'dict object' has no attribute 'nmae'"],
+    }
