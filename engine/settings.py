@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     sms_from: str = Field("memberflow", description="Sender number or name.")
     sms_cost_per_segment: Decimal = Field(Decimal("0.05"), ge=0, description="For ROI, in the shop's currency.")
 
+    webhook_secret: SecretStr = Field(SecretStr(""), description="Signs webhook bodies; empty makes one in VAR_DIR.")
+
     public_url: str = Field("", description="Base of links in messages (unsubscribe, tracking); empty: the web app.")
     link_secret: SecretStr = Field(SecretStr(""), description="Signs message links; empty makes one under VAR_DIR.")
     quiet_hours: str = Field("21:00-09:00", description="No marketing messages then (member's zone); empty: none.")
@@ -212,6 +214,10 @@ class Settings(BaseSettings):
     def link_key(self) -> bytes:
         """LINK_SECRET, or a random one kept in VAR_DIR/link-secret: signs unsubscribe and tracking links."""
         return (self.link_secret.get_secret_value() or self._kept_secret("link-secret")).encode()
+
+    def webhook_key(self) -> bytes:
+        """WEBHOOK_SECRET, or a random one kept in VAR_DIR/webhook-secret (give it to the receiving side)."""
+        return (self.webhook_secret.get_secret_value() or self._kept_secret("webhook-secret")).encode()
 
     def _kept_secret(self, name: str) -> str:
         path = self.var_dir / name

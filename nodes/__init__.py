@@ -14,6 +14,7 @@ from pydantic import Field
 from engine.journey.base import BlockBase, ConditionBase
 from nodes.add_tag import AddTag, add_tag_to_member
 from nodes.branch import Branch, Path
+from nodes.call_webhook import CallWebhook, deliver_webhook, prepare_webhook
 from nodes.conditions.attribute import MemberAttribute
 from nodes.conditions.birthday import BirthdayThisMonth
 from nodes.conditions.did_event import DidEvent
@@ -46,12 +47,12 @@ CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
     SegmentChanged, AllOf, AnyOf, Not,
 )  # fmt: skip
 BLOCK_TYPES: tuple[type[BlockBase], ...] = (
-    AddTag, RemoveTag, IssueCoupon, GrantPoints, SendEmail, SendSms, Exit, Wait, WaitUntil, WaitForEvent, IfElse,
-    Branch,
+    AddTag, RemoveTag, IssueCoupon, GrantPoints, SendEmail, SendSms, CallWebhook, Exit, Wait, WaitUntil, WaitForEvent,
+    IfElse, Branch,
 )  # fmt: skip
 ACTIVITIES: tuple[Callable[..., Any], ...] = (
     add_tag_to_member, remove_tag_from_member, issue_coupon_to_member, grant_points_to_member, prepare_email,
-    deliver_email, prepare_sms, deliver_sms,
+    deliver_email, prepare_sms, deliver_sms, prepare_webhook, deliver_webhook,
 )  # fmt: skip
 
 Condition = Annotated[
@@ -82,6 +83,7 @@ Block = Annotated[
     | GrantPoints
     | SendEmail
     | SendSms
+    | CallWebhook
     | Exit
     | Wait
     | WaitUntil

@@ -1,0 +1,39 @@
+"""POST a JSON body to a shop's URL, signed so the receiver can trust it: the escape hatch to WeChat template
+messages, mini-program notices or a CRM.
+
+Headers: `X-Memberflow-Timestamp` (Unix seconds), `X-Memberflow-Signature: sha256=<hex HMAC of "timestamp.body"
+with the shared secret>`, and `Idempotency-Key` (the same on every retry, so the receiver can drop repeats).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+import httpx
+
+from connectors.email import PermanentFailure, TransientFailure
+
+
+def signature(secret: bytes, timestamp: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+async def post_webhook(url: str, body: bytes, *, secret: bytes, idempotency_key: str, timeout_seconds: float) -> str:
+    """Deliver; returns the HTTP status as the provider id. 4xx (but 408/429) is permanent, the rest transient."""
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json", "Idempotency-Key": idempotency_key,
+        "X-Memberflow-Timestamp": timestamp, "X-Memberflow-Signature": signature(secret, timestamp, body),
+    }  # fmt: skip
+    try:
+        async with httpx.AsyncClient(timeout=timeout_seconds) as client:
+            response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
+    if response.status_code in (408, 429) or response.status_code >= 500:
+        raise TransientFailure(f"{url} answered {response.status_code}")
+    if response.status_code >= 400:
+        raise PermanentFailure(f"{url} refused ({response.status_code}): {response.text[:200]}")
+    return f"http {response.status_code}"
