@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from engine.cli_coupons import coupons_app
 from engine.cli_messages import messages_app
@@ -197,6 +199,27 @@ def journey_resume(key: str) -> None:
 def journey_archive(key: str) -> None:
     """End the journey: running members leave cleanly, nobody new enters."""
     _change_status(key, "archived")
+
+
+@journey_app.command("effect")
+def journey_effect(
+    key: str, as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False
+) -> None:
+    """Campaign effect: sent, opened, clicked, converted, revenue, cost and ROI, for the journey and each block."""
+    from engine.campaigns import campaign_effect
+    from engine.db import session_scope
+
+    with session_scope() as session:
+        rows = campaign_effect(session, key)
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
+        return
+    table = Table("block", "entered", "sent", "opened", "clicked", "skipped", "converted", "revenue", "cost", "ROI")
+    for r in rows:
+        table.add_row(r.block or "(journey)", str(r.entered), str(r.sent), str(r.opened), str(r.clicked),
+                      str(r.skipped), str(r.converted_members), str(r.revenue), str(r.cost),
+                      "" if r.roi is None else f"{r.roi:.1%}")  # fmt: skip
+    console.print(table)
 
 
 @journey_app.command("enroll")

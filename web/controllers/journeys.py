@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field, model_validator
 
+from engine.campaigns import Effect, campaign_effect
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.audience import members_matching
@@ -61,6 +62,11 @@ class JourneyController(Controller):
         if journey is None or problems:
             raise InputError([str(p) for p in problems], status_code=422)
         return await publish_journey(await temporal_client(state), get_settings(), journey, status)
+
+    @get("/{key:str}/effect", sync_to_thread=True, summary="Campaign effect for the journey and each of its blocks")
+    def effect(self, key: FromPath[str]) -> list[Effect]:
+        with session_scope() as session:
+            return campaign_effect(session, key)
 
     @post("/{key:str}/status", summary="Pause, resume (live) or archive a journey")
     async def set_status(self, key: FromPath[str], data: JSONBody[StatusChange], state: State) -> dict[str, Any]:
