@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-PROVIDER_TIMEOUT = timedelta(minutes=2)
+PROVIDER_TIMEOUT = timedelta(seconds=45)  # SMTP/HTTP timeouts (30 s) and a margin: a crashed call retries soon
 PROVIDER_RETRY = RetryPolicy(  # a provider down for a while: keep trying for about an hour, then the block gives up
     initial_interval=timedelta(seconds=10), backoff_coefficient=2, maximum_interval=timedelta(minutes=10),
     maximum_attempts=PROVIDER_ATTEMPTS,

@@ -1,5 +1,6 @@
 """A worker killed with SIGKILL while journey actions are in flight: a new worker finishes every member exactly once,
-and no action happens twice (each is claimed by its idempotency key in the same transaction as its writes)."""
+and no action happens twice (each is claimed by its idempotency key in the same transaction as its writes) — tags,
+and coupons, points, email and SMS, whose messages are recorded before the provider is called."""
 
 from __future__ import annotations
 
@@ -17,15 +18,20 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from typer.testing import CliRunner
 
+from connectors.email import message_id
+from engine.cli import app
 from engine.db import session_scope
-from engine.models import Event, JourneyAction, JourneyEntry
+from engine.models import Coupon, Event, JourneyAction, JourneyEntry, Message, PointsEntry
 from engine.settings import get_settings
+from tests.smtp_sink import Sink
 from tests.workflows.conftest import load_members, publish_live
 from workflows.enroll import enroll, workflow_id_for
 from workflows.journey_run import JourneyRunResult
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 MEMBERS = 150
 STEPS = [
@@ -90,18 +96,63 @@ def task_queue() -> str:
     return get_settings().temporal_task_queue
 
 
-async def kill_mid_way(worker: subprocess.Popen[bytes]) -> int:
-    """SIGKILL the worker once some, not all, actions are done; returns how many were."""
+async def kill_mid_way(worker: subprocess.Popen[bytes], progress: Any = count, at: int = ACTIONS // 10) -> int:
+    """SIGKILL the worker once `progress()` reaches `at` (some, not all, work done); returns how much was done."""
     for _ in range(1200):
-        done = count()
-        if done >= ACTIONS // 10:
+        done = progress()
+        if done >= at:
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             return done
         assert worker.poll() is None, "the worker exited by itself"
         await asyncio.sleep(0.01)
-    raise AssertionError(f"only {count()} actions after 12 s")
+    raise AssertionError(f"only {progress()} done after 12 s")
 
 
 async def finished(client: Client, workflow_id: str) -> JourneyRunResult:
     return await client.get_workflow_handle(workflow_id, result_type=JourneyRunResult).result()
+
+
+REWARDS = [
+    {"id": "coupon", "type": "issue_coupon", "template": "winback-20"},
+    {"id": "points", "type": "grant_points", "points": 100},
+    {"id": "email", "type": "send_email", "template": "winback-email"},
+    {"id": "sms", "type": "send_sms", "template": "winback-sms"},
+]
+REWARDED = 60
+
+
+async def test_a_killed_worker_issues_grants_and_sends_each_thing_once(
+    dev_server: str, start_worker: Any, db: None, tmp_path: Path, smtp_sink: Sink
+) -> None:
+    load_members(tmp_path, "".join(f"R{n:03d},会员{n},r{n}@example.com,+86137{n:08d},,,,,,\n" for n in range(REWARDED)))
+    runner = CliRunner()
+    for args in (["coupons", "load", str(EXAMPLES / "rewards" / "coupons.yaml")],
+                 ["messages", "load", str(EXAMPLES / "messages" / "templates.yaml")]):  # fmt: skip
+        assert runner.invoke(app, args).exit_code == 0
+    _, plan = publish_live({"id": "crash-rewards", "name": "crash", "trigger": {"type": "manual"}, "steps": REWARDS})
+    client = await Client.connect(dev_server, data_converter=pydantic_data_converter)
+    first = start_worker("first")
+
+    members = [f"R{n:03d}" for n in range(REWARDED)]
+    await enroll(client, plan, members, "crash", task_queue=task_queue())
+    sent_at_kill = await kill_mid_way(first, lambda: count(col(Message.status) == "sent", model=Message), REWARDED // 4)
+    start_worker("second")
+    results = await asyncio.wait_for(
+        asyncio.gather(*(finished(client, workflow_id_for(plan, m, "once")) for m in members)), timeout=180
+    )
+
+    assert 0 < sent_at_kill < 2 * REWARDED, "the worker was not killed while messages were in flight"
+    assert all(r.status == "completed" for r in results)
+    assert count(model=Coupon) == REWARDED  # one code per member
+    assert count(col(PointsEntry.kind) == "grant", model=PointsEntry) == REWARDED
+    assert count(col(Message.status) == "sent", model=Message) == 2 * REWARDED  # one email and one SMS each
+    assert count(model=Message) == 2 * REWARDED
+    ids = smtp_sink.message_ids()
+    assert len(set(ids)) == REWARDED  # every member's email arrived, under one Message-ID each
+    with session_scope() as session:
+        expected = set(session.scalars(select(col(Message.idempotency_key)).where(col(Message.channel) == "email")))
+    assert set(ids) == {message_id(key) for key in expected}
+    # A message the killed worker handed to SMTP but had not marked sent is sent again with the same Message-ID:
+    # a mailbox keeps one. How many such repeats there were is printed for the record.
+    print(f"SMTP deliveries {len(ids)} for {REWARDED} messages ({len(ids) - REWARDED} repeated by the retry)")
