@@ -31,6 +31,8 @@ COLUMNS: dict[Kind, tuple[str, ...]] = {
         "timezone",
         "registered_at",
         "tags",
+        "email_consent",
+        "sms_consent",
     ),
     "orders": ("order_id", "member_id", "placed_at", "amount", "category", "channel", "coupon_code"),
 }

@@ -119,6 +119,24 @@ def test_a_changed_row_is_an_update_and_empty_cells_keep_stored_values(tmp_path:
     assert m1_tags == {"VIP", "新客", "老客"}
 
 
+def test_consent_columns_record_an_opt_out_and_clear_it(tmp_path: Path) -> None:
+    import_csv(write(tmp_path, "members.csv", MEMBERS), "members")
+
+    opt_out = "member_id,email_consent,sms_consent\nM1,false,\nM2,,0\n"
+    report = import_csv(write(tmp_path, "out.csv", opt_out), "members")
+    assert (report.updated, report.rejected) == (2, 0)
+    with session_scope() as session:
+        m1, m2 = (session.scalars(select(Member).where(Member.external_id == key)).one() for key in ("M1", "M2"))
+        assert (m1.email_opted_out_at is not None, m1.sms_opted_out_at is None) == (True, True)
+        assert (m2.email_opted_out_at is None, m2.sms_opted_out_at is not None) == (True, True)
+
+    back = import_csv(write(tmp_path, "back.csv", "member_id,email_consent\nM1,true\nM2,maybe\n"), "members")
+    assert (back.updated, back.rejected) == (1, 1)
+    assert "email_consent" in back.problems[0].reason
+    with session_scope() as session:
+        assert session.scalars(select(Member).where(Member.external_id == "M1")).one().email_opted_out_at is None
+
+
 def test_a_bad_header_rejects_the_file_before_any_row(tmp_path: Path) -> None:
     path = write(tmp_path, "orders.csv", "order_id,member,placed_at,amout\nO1,M1,2024-01-01,5\n")
 
