@@ -36,7 +36,7 @@ db_app = typer.Typer(help="Database schema.")
 demo_app = typer.Typer(help="Demo data: a believable shop, generated from a seed.")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
-journey_app = typer.Typer(help="Journeys: check, publish, pause, resume, archive, enroll.")
+journey_app = typer.Typer(help="Journeys: check, publish, pause, resume, archive, enroll, sweep, effect.")
 app.add_typer(demo_app, name="demo")
 app.add_typer(journey_app, name="journey")
 app.add_typer(rfm_app, name="rfm")
@@ -199,6 +199,17 @@ def journey_resume(key: str) -> None:
 def journey_archive(key: str) -> None:
     """End the journey: running members leave cleanly, nobody new enters."""
     _change_status(key, "archived")
+
+
+@journey_app.command("sweep")
+def journey_sweep(key: str) -> None:
+    """Run a schedule or birthday journey's sweep now (the day's occasion: nobody enters twice that day)."""
+    import asyncio
+
+    from workflows.control import sweep_now
+
+    schedule = asyncio.run(_with_client(lambda client: sweep_now(client, get_settings(), key)))
+    console.print(f"journey {key}: sweep started ({schedule}); see it in Temporal's UI")
 
 
 @journey_app.command("effect")

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine.db import session_scope
+from engine.errors import InputError
 from engine.journey.language import JourneyDefinition, Status
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_journeys, live_plan, publish, set_status
@@ -17,7 +18,7 @@ from engine.models import Journey, JourneyEntry, utc_now
 from engine.settings import Settings
 from workflows.journey_run import JourneyRun
 from workflows.member_intelligence import sync_intelligence_schedule
-from workflows.schedules import sync_schedule
+from workflows.schedules import cron_of, sync_schedule
 
 
 async def publish_journey(client: Client, settings: Settings, journey: JourneyDefinition, status: Status) -> Published:
@@ -70,6 +71,21 @@ async def _tell(client: Client, workflow_id: str, what: str, paused: bool = Fals
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
+
+
+async def sweep_now(client: Client, settings: Settings, key: str) -> str:
+    """Run a schedule or birthday journey's sweep now, as its schedule would (the same day's occasion, so members
+    the day's own sweep already took stay where they are). Returns the schedule id."""
+    row, plan = await asyncio.to_thread(_plan, key)
+    if cron_of(plan) is None:
+        trigger = plan.trigger.type
+        raise InputError([f"journey {key} has a {trigger} trigger; only schedule and birthday journeys sweep"])
+    if row.status != "live":
+        raise InputError([f"journey {key} is {row.status}; only live journeys take new members"], 409)
+    id_ = await sync_schedule(client, settings, plan, row.status)  # the worker may not have made it yet
+    assert id_ is not None
+    await client.get_schedule_handle(id_).trigger()
+    return id_
 
 
 async def sync_all_schedules(client: Client, settings: Settings) -> int:

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -123,6 +125,28 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert "VIP" in tags
     outbox = wait_for_text(f"{base}/outbox", "欢迎加入，新贵宾！")  # welcome's email, caught by the local catcher
     assert "vip@example.com" in outbox
+
+    # The win-back and birthday journeys, swept now rather than at 10:00 and 09:00: a member silent for exactly
+    # 30 days gets a coupon and the win-back email, one whose birthday is in 3 days the birthday email.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    birthday = (today + timedelta(days=3)).replace(year=1992)
+    people = [
+        {"member_id": "SILENT", "name": "沉睡者", "email": "silent@example.com"},
+        {"member_id": "BDAY", "name": "寿星", "email": "bday@example.com", "birthday": birthday.isoformat()},
+    ]
+    order = {"order_id": "SILENT-1", "member_id": "SILENT", "amount": "120",
+             "placed_at": f"{today - timedelta(days=30)}T12:00:00+08:00"}  # fmt: skip
+    assert httpx.post(f"{base}/api/members", json=people, headers=auth, timeout=10).status_code == 200
+    assert httpx.post(f"{base}/api/orders", json=order, headers=auth, timeout=10).status_code == 201
+    for key in ("winback", "birthday"):
+        assert httpx.post(f"{base}/api/journeys/{key}/sweep", headers=auth, timeout=30).status_code == 202
+    outbox = wait_for_text(f"{base}/outbox", "沉睡者，好久不见", timeout=90)
+    outbox = wait_for_text(f"{base}/outbox", "生日快乐，寿星", timeout=90)
+    assert "silent@example.com" in outbox and "bday@example.com" in outbox
+    report = httpx.get(f"{base}/api/coupons/report", headers=auth, timeout=10).json()
+    assert sum(r["issued"] for r in report if r["template"].startswith("winback")) >= 1
+    manual = httpx.post(f"{base}/api/journeys/welcome/sweep", headers=auth, timeout=10)
+    assert manual.status_code == 400 and "only schedule and birthday journeys sweep" in manual.text
 
     memberflow_up.send_signal(signal.SIGINT)
     output, _ = memberflow_up.communicate(timeout=60)

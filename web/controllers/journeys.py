@@ -22,7 +22,7 @@ from engine.settings import get_settings
 from nodes import Condition
 from web.auth import require_api_token
 from web.temporal import temporal_client
-from workflows.control import change_status, publish_journey
+from workflows.control import change_status, publish_journey, sweep_now
 from workflows.enroll import EnrollReport, enroll
 
 
@@ -72,6 +72,10 @@ class JourneyController(Controller):
     async def set_status(self, key: FromPath[str], data: JSONBody[StatusChange], state: State) -> dict[str, Any]:
         told = await change_status(await temporal_client(state), get_settings(), key, data.status)
         return {"key": key, "status": data.status, "running_members_told": len(told)}
+
+    @post("/{key:str}/sweep", status_code=202, summary="Run a schedule or birthday journey's sweep now")
+    async def sweep(self, key: FromPath[str], state: State) -> dict[str, str]:
+        return {"key": key, "schedule": await sweep_now(await temporal_client(state), get_settings(), key)}
 
     @post("/{key:str}/enroll", summary="Enroll members by id (manual trigger); repeats of an occasion are no-ops")
     async def enroll_members(self, key: FromPath[str], data: JSONBody[Enrollment], state: State) -> EnrollReport:
