@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from engine.cli_ab import ab_app
 from engine.cli_coupons import coupons_app
 from engine.cli_messages import messages_app
 from engine.cli_points import points_app
@@ -44,6 +45,7 @@ app.add_typer(tags_app, name="tags")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(points_app, name="points")
 app.add_typer(messages_app, name="messages")
+app.add_typer(ab_app, name="ab")
 console = Console()
 errors = Console(stderr=True)
 

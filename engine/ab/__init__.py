@@ -1,0 +1,1 @@
+"""A/B tests: assignment to arms, the statistics that compare them, and the reports analysts read."""

@@ -1,0 +1,82 @@
+"""`memberflow ab`: analyse A/B arms from counts in a file, or from a journey's split block over live data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from engine.ab.analysis import AnalysisRequest, AnalysisResult, analyze
+from engine.errors import InputError
+from engine.records import problems_of
+
+ab_app = typer.Typer(help="A/B tests: which arm won, with the statistics to trust it.")
+console = Console()
+errors = Console(stderr=True)
+
+
+@ab_app.command("analyze")
+def ab_analyze(
+    file: Annotated[Path, typer.Argument(help="JSON: metric, control, alpha, sequential, weights, arms.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (warnings go to stderr).")] = False,
+) -> None:
+    """Compare every arm with the control from counts (users and conversions, or users, sum and sum_squares)."""
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError([f"{file}: cannot read it as JSON: {exc}"]) from None
+    try:
+        request = AnalysisRequest.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError([f"{file}: {problem.removeprefix('record ')}" for problem in problems_of(exc)]) from None
+    show(analyze(request), as_json)
+
+
+def show(result: AnalysisResult, as_json: bool) -> None:
+    """The pinned JSON on stdout (warnings on stderr), or a table with the warnings and the method under it."""
+    if as_json:
+        print(json.dumps(result.pinned(), ensure_ascii=False))
+        for warning in result.warnings:
+            errors.print(f"warning: {warning}", highlight=False, soft_wrap=True)
+        return
+    if result.srm_mismatch:
+        console.print(f"[bold red]SAMPLE-RATIO MISMATCH (p = {result.srm_p_value:.2g})[/bold red]")
+    arms = Table("arm", "users", "mean", "variance", title=f"{result.metric}, control {result.control}")
+    for arm in result.arms:
+        arms.add_row(arm.name, str(arm.users), f"{arm.mean:.6g}", f"{arm.variance:.6g}")
+    console.print(arms)
+    several = len(result.comparisons) > 1
+    columns = ["arm", "lift", f"{1 - result.alpha:.0%} CI", "p", *(["Holm p"] if several else []), "difference",
+               "CI", "chance to win", "risk (keep control, choose arm)", "decision"]  # fmt: skip
+    table = Table(*columns)
+    for c in result.comparisons:
+        table.add_row(
+            c.arm, _pct(c.relative_lift), _interval(c.relative_ci, pct=True), _num(c.p_value),
+            *([_num(c.holm_p_value)] if several else []), _num(c.absolute_diff), _interval(c.absolute_ci),
+            _pct(c.chance_to_win), "" if c.risk is None else f"{c.risk[0]:.2%}, {c.risk[1]:.2%}", c.decision,
+        )  # fmt: skip
+    console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    console.print(f"method: {result.method}", highlight=False)
+    sys.stdout.flush()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.2%}"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _interval(interval: tuple[float, float] | None, pct: bool = False) -> str:
+    if interval is None:
+        return "—"
+    return f"[{interval[0]:+.2%}, {interval[1]:+.2%}]" if pct else f"[{interval[0]:.4g}, {interval[1]:.4g}]"
