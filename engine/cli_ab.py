@@ -80,3 +80,31 @@ def _interval(interval: tuple[float, float] | None, pct: bool = False) -> str:
     if interval is None:
         return "—"
     return f"[{interval[0]:+.2%}, {interval[1]:+.2%}]" if pct else f"[{interval[0]:.4g}, {interval[1]:.4g}]"
+
+
+@ab_app.command("report")
+def ab_report(
+    journey: Annotated[str, typer.Argument(help="The journey's key.")],
+    split_block: Annotated[str, typer.Argument(help="The split block's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (warnings go to stderr).")] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write each member's arm, group and outcome to this CSV file.")
+    ] = None,
+) -> None:
+    """The same analysis over live data: the split's arms, measured from each member's assignment."""
+    from engine.ab.splits import split_report, write_outcomes_csv
+    from engine.db import session_scope
+
+    with session_scope() as session:
+        report, outcomes = split_report(session, journey, split_block)
+    if csv_file is not None:
+        with csv_file.open("w", encoding="utf-8", newline="") as handle:
+            write_outcomes_csv(handle, outcomes)
+    if not as_json:
+        goal = report.conversion
+        console.print(f"journey {journey}, split {split_block} ({report.mode}); conversion: {goal.event} within "
+                      f"{goal.within_days} days of assignment", highlight=False)  # fmt: skip
+        if report.decision is not None:
+            decision = report.decision
+            console.print(f"decided {decision['decided_at']}: {decision['winner']} — {decision['reason']}")
+    show(report.analysis, as_json)

@@ -478,3 +478,41 @@ class TagRule(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=200)
     active: bool = True
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SplitAssignment(SQLModel, table=True):
+    """A member's arm in a journey's split block: decided once by a hash, so re-entries and retries keep it.
+
+    `group` is `split` (plain split), `test` (in the test of a "test, then send the winner" split) or `rest` (waited
+    for the decision; `arm` is then the winner, set when they were released)."""
+
+    __tablename__ = "split_assignments"
+    __table_args__ = (
+        UniqueConstraint("journey_id", "block_id", "member_id", name="uq_split_assignments_member"),
+        Index("ix_split_assignments_block", "journey_id", "block_id", "assigned_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    journey_id: int = Field(sa_column=Column(Integer, ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False))
+    block_id: str = Field(max_length=64)
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    entry_id: int
+    group: str = Field(max_length=8)
+    arm: str | None = Field(default=None, max_length=64, description="None while a `rest` member waits")
+    assigned_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    released_at: datetime | None = _time()
+
+
+class SplitDecision(SQLModel, table=True):
+    """The winner of a "test, then send the winner" split: when, which arm, why, and the analysis it rested on."""
+
+    __tablename__ = "split_decisions"
+    __table_args__ = (UniqueConstraint("journey_id", "block_id", name="uq_split_decisions_block"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    journey_id: int = Field(sa_column=Column(Integer, ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False))
+    block_id: str = Field(max_length=64)
+    winner: str = Field(max_length=64)
+    reason: str = Field(max_length=300)
+    analysis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    decided_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -37,6 +37,7 @@ from nodes.issue_coupon import IssueCoupon, issue_coupon_to_member
 from nodes.remove_tag import RemoveTag, remove_tag_from_member
 from nodes.send_email import SendEmail, deliver_email, prepare_email
 from nodes.send_sms import SendSms, deliver_sms, prepare_sms
+from nodes.split import Arm, Split, ask_for_winner, assign_member_to_arm
 from nodes.wait import Wait
 from nodes.wait_for_event import WaitForEvent
 from nodes.wait_until import WaitUntil
@@ -48,11 +49,11 @@ CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
 )  # fmt: skip
 BLOCK_TYPES: tuple[type[BlockBase], ...] = (
     AddTag, RemoveTag, IssueCoupon, GrantPoints, SendEmail, SendSms, CallWebhook, Exit, Wait, WaitUntil, WaitForEvent,
-    IfElse, Branch,
+    IfElse, Branch, Split,
 )  # fmt: skip
 ACTIVITIES: tuple[Callable[..., Any], ...] = (
     add_tag_to_member, remove_tag_from_member, issue_coupon_to_member, grant_points_to_member, prepare_email,
-    deliver_email, prepare_sms, deliver_sms, prepare_webhook, deliver_webhook,
+    deliver_email, prepare_sms, deliver_sms, prepare_webhook, deliver_webhook, assign_member_to_arm, ask_for_winner,
 )  # fmt: skip
 
 Condition = Annotated[
@@ -89,11 +90,12 @@ Block = Annotated[
     | WaitUntil
     | WaitForEvent
     | IfElse
-    | Branch,
+    | Branch
+    | Split,
     Field(discriminator="type"),
 ]
 
-for _model in (AllOf, AnyOf, Not, ElseIf, IfElse, Path, Branch, WaitForEvent):
+for _model in (AllOf, AnyOf, Not, ElseIf, IfElse, Path, Branch, WaitForEvent, Arm, Split):
     _model.model_rebuild(_types_namespace={"Block": Block, "Condition": Condition})
 
 BLOCKS: dict[str, type[BlockBase]] = {cls.model_fields["type"].default: cls for cls in BLOCK_TYPES}

@@ -152,6 +152,10 @@ class JourneyRun:
     def now(self) -> datetime:
         return workflow.now()
 
+    @property
+    def ended(self) -> bool:
+        return self._end is not None
+
     async def act(self, block: BlockBase, activity: Callable[[ActionInput], ActionResult]) -> ActionResult:
         request = ActionInput(
             entry=self.entry,

@@ -50,3 +50,18 @@ class EventMatch(BaseModel):
 
 def known_event_types(custom: set[str] | None = None) -> set[str]:
     return set(BUILT_IN_EVENT_TYPES) | (custom or set())
+
+
+class Goal(BaseModel):
+    """An event that ends the run and counts as a conversion, if it happens within the window after entry (a split
+    block measures its arms by it too)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: str = Field("order_placed", title="Goal event")
+    where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
+    within_days: int = Field(14, title="Within (days after entry)")
+
+    @property
+    def match(self) -> EventMatch:
+        return EventMatch(event=self.event, where=self.where)

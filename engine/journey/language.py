@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import InputError
-from engine.journey.events import EventMatch, PropertyFilter
+from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.timing import TimeOfDay
 from nodes import Block, Condition
 
@@ -66,18 +66,6 @@ class Reentry(_Setting):
         "never", title="Can a member enter again?", description="never; after_exit (once they left); always."
     )
     min_gap_days: int = Field(0, ge=0, title="Minimum days between entries", description="For 'always'.")
-
-
-class Goal(_Setting):
-    """An event that ends the run and counts as a conversion, if it happens within the window after entry."""
-
-    event: str = Field("order_placed", title="Goal event")
-    where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
-    within_days: int = Field(14, title="Within (days after entry)")
-
-    @property
-    def match(self) -> EventMatch:
-        return EventMatch(event=self.event, where=self.where)
 
 
 class JourneyDefinition(_Setting):

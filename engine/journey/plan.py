@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.journey.base import BlockBase
-from engine.journey.language import Goal, JourneyDefinition, Reentry, Trigger
+from engine.journey.events import Goal
+from engine.journey.language import JourneyDefinition, Reentry, Trigger
 from nodes import BLOCKS, Condition
 
 

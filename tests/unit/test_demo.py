@@ -17,7 +17,7 @@ from engine.records import CHANNELS, MemberRecord, OrderRecord
 TODAY = date(2025, 3, 1)
 SHOP = ZoneInfo("Asia/Shanghai")
 MIDNIGHT_TODAY = datetime.combine(TODAY, time(), SHOP)
-MEMBERS_HEADER = "member_id,name,email,phone,birthday,gender,city,timezone,registered_at,tags"
+MEMBERS_HEADER = "member_id,name,email,phone,birthday,gender,city,timezone,registered_at,tags,email_consent,sms_consent"
 ORDERS_HEADER = "order_id,member_id,placed_at,amount,category,channel,coupon_code"
 
 

@@ -166,7 +166,7 @@ def test_every_parse_error_is_reported_at_once_on_its_block() -> None:
     assert problems_of(raw) == [
         "tag-winback: tag is required",
         "tag-low: unknown block type 'send_fax'; known types are add_tag, branch, exit, grant_points, if_else,"
-        " issue_coupon, remove_tag, send_email, send_sms, wait, wait_for_event, wait_until, webhook",
+        " issue_coupon, remove_tag, send_email, send_sms, split, wait, wait_for_event, wait_until, webhook",
         "by-city: paths[0].condition: unknown field 'colour'",
     ]
 

@@ -201,3 +201,41 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
     assert all(code in (body or "") for code, (_, _, _, body) in zip(codes, sent, strict=True))  # each its coupon
     assert [m["Subject"] for m in smtp_sink.received] == ["陈静，好久不见！送您一张重要客户回归 85折 (最多减100)",
                                                           "陈静，好久不见！送您一张满200减50 (60天未购)"]  # fmt: skip
+
+
+async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smtp_sink: Sink, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+    from engine.demo import load_demo
+    from engine.journey.audience import members_matching
+    from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision, utc_now
+    from nodes.conditions.order_facts import DaysSinceLastOrder
+
+    load_demo(300, today=utc_now().date())
+    with session_scope() as session:
+        silent = members_matching(session, DaysSinceLastOrder(op="ge", days=45), utc_now())[:120]
+    _, plan = publish_live(example("ab_coupon_vs_points.yaml"))
+
+    await worker.enroll(plan, silent, "silent-45")
+    results = [await worker.result(worker.handle(plan, key, "silent-45")) for key in silent]
+
+    assert len(silent) >= 60 and {r.status for r in results} <= {"completed", "converted"}
+    with session_scope() as session:
+        groups = session.execute(select(col(SplitAssignment.group), col(SplitAssignment.arm))).all()
+        decision = session.scalars(select(SplitDecision)).one()
+        coupons = len(session.scalars(select(Coupon)).all())
+        grants = len(session.scalars(select(PointsEntry).where(col(PointsEntry.kind) == "grant")).all())
+        emails = {m.template for m in session.scalars(select(Message))}
+    tested = [arm for group, arm in groups if group == "test"]
+    assert 0 < len(tested) < len(silent) / 2  # 20% tested, the rest held for 48 hours
+    # The demo shop has no orders after today, so no arm can beat the coupon: the fallback (the control) wins.
+    assert decision.winner == "coupon20" and "fallback" in decision.reason
+    assert {arm for group, arm in groups if group == "rest"} == {"coupon20"}
+    assert coupons == sum(arm == "coupon20" for _, arm in groups)
+    assert grants == tested.count("points300")
+    assert emails <= {"winback-email", "points-gift-email"} and smtp_sink.received
+
+    printed = CliRunner().invoke(app, ["ab", "report", "ab_coupon_vs_points", "offer", "--json"])
+    assert printed.exit_code == 0, printed.output
+    assert '"control": "coupon20"' in printed.stdout and '"arm": "points300"' in printed.stdout

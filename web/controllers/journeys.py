@@ -1,15 +1,17 @@
-"""/api/journeys: publish journeys, list them, pause / resume / archive, enroll members by hand."""
+"""/api/journeys: publish journeys, list them, pause / resume / archive, enroll members by hand, A/B results."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field, model_validator
 
+from engine.ab.splits import SplitReport, split_report, write_outcomes_csv
 from engine.campaigns import Effect, campaign_effect
 from engine.db import session_scope
 from engine.errors import InputError
@@ -67,6 +69,21 @@ class JourneyController(Controller):
     def effect(self, key: FromPath[str]) -> list[Effect]:
         with session_scope() as session:
             return campaign_effect(session, key)
+
+    @get("/{key:str}/splits/{block:str}", sync_to_thread=True, summary="A/B analysis of a split block over live data")
+    def split_analysis(self, key: FromPath[str], block: FromPath[str]) -> SplitReport:
+        with session_scope() as session:
+            return split_report(session, key, block)[0]
+
+    @get("/{key:str}/splits/{block:str}/members.csv", sync_to_thread=True, summary="Each member's arm and outcome")
+    def split_members(self, key: FromPath[str], block: FromPath[str]) -> Response[str]:
+        with session_scope() as session:
+            _, outcomes = split_report(session, key, block)
+        text = io.StringIO()
+        write_outcomes_csv(text, outcomes)
+        filename = f"{key}-{block}-members.csv"
+        return Response(text.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 
     @post("/{key:str}/status", summary="Pause, resume (live) or archive a journey")
     async def set_status(self, key: FromPath[str], data: JSONBody[StatusChange], state: State) -> dict[str, Any]:

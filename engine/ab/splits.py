@@ -1,0 +1,296 @@
+"""Split blocks over live data: recording assignments, each assigned member's outcome, the analysis of a split, and
+the decision of a "test, then send the winner" split.
+
+Outcomes are measured per member from their first assignment: converted if the split's conversion event (the
+block's own, else the journey's goal, else an order within 30 days) happened within the window after it; revenue
+is the sum of their orders placed in that window.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
+from engine.ab.assign import Group
+from engine.errors import InputError
+from engine.ingest import insert_new
+from engine.journey.events import Goal
+from engine.models import (
+    Event,
+    JourneyVersion,
+    Member,
+    Order,
+    SplitAssignment,
+    SplitDecision,
+    table_of,
+)
+
+if TYPE_CHECKING:  # the journey modules import the blocks, and the split block imports this module
+    from engine.journey.plan import Plan
+
+DEFAULT_CONVERSION = Goal(event="order_placed", within_days=30)
+
+
+class SplitArmSpec(BaseModel):
+    """What the analysis needs of an arm (the block's arms without their steps)."""
+
+    name: str
+    weight: float
+    control: bool = False
+
+
+class SplitSpec(BaseModel):
+    """What the analysis and the decision need of a split block."""
+
+    block_id: str
+    arms: list[SplitArmSpec]
+    metric: Metric = "conversion"
+    conversion: Goal | None = None
+    threshold: float = 0.95
+    fallback: str | None = None
+    alpha: float = 0.05
+
+    @property
+    def control(self) -> str:
+        return next((arm.name for arm in self.arms if arm.control), self.arms[0].name)
+
+
+def record_assignment(
+    session: Session, journey_id: int, block_id: str, member_id: int, entry_id: int, group: Group, arm: str | None,
+    now: datetime,
+) -> SplitAssignment:  # fmt: skip
+    """The member's assignment: the first one stays (re-entries and retries find it), else this one is recorded."""
+    row = {"journey_id": journey_id, "block_id": block_id, "member_id": member_id, "entry_id": entry_id,
+           "group": group, "arm": arm, "assigned_at": now}  # fmt: skip
+    insert_new(session, table_of(SplitAssignment), [row], "id", conflict_on=["journey_id", "block_id", "member_id"])
+    found = session.scalar(
+        select(SplitAssignment).where(
+            col(SplitAssignment.journey_id) == journey_id,
+            col(SplitAssignment.block_id) == block_id,
+            col(SplitAssignment.member_id) == member_id,
+        )
+    )
+    assert found is not None
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    member_key: str
+    group: str
+    arm: str | None
+    assigned_at: datetime
+    converted_at: datetime | None
+    revenue: Decimal
+
+
+def outcomes(
+    session: Session, journey_id: int, block_id: str, conversion: Goal, groups: tuple[str, ...] = ("split", "test")
+) -> list[Outcome]:
+    """Every assigned member of these groups with their outcome so far, in assignment order."""
+    rows = session.execute(
+        select(SplitAssignment, col(Member.external_id))
+        .join(Member, col(Member.id) == col(SplitAssignment.member_id))
+        .where(
+            col(SplitAssignment.journey_id) == journey_id,
+            col(SplitAssignment.block_id) == block_id,
+            col(SplitAssignment.group).in_(groups),
+        )
+        .order_by(col(SplitAssignment.assigned_at), col(SplitAssignment.id))
+    ).all()
+    if not rows:
+        return []
+    window = timedelta(days=conversion.within_days)
+    start = min(a.assigned_at for a, _ in rows)
+    end = max(a.assigned_at for a, _ in rows) + window
+    members = [a.member_id for a, _ in rows]
+    events: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
+    orders: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for chunk in _chunks(members):
+        for member_id, occurred_at, properties in session.execute(
+            select(col(Event.member_id), col(Event.occurred_at), col(Event.properties)).where(
+                col(Event.member_id).in_(chunk),
+                col(Event.type) == conversion.event,
+                col(Event.occurred_at) >= start,
+                col(Event.occurred_at) <= end,
+            )
+        ):
+            events[member_id].append((occurred_at, properties))
+        for member_id, placed_at, amount in session.execute(
+            select(col(Order.member_id), col(Order.placed_at), col(Order.amount)).where(
+                col(Order.member_id).in_(chunk), col(Order.placed_at) >= start, col(Order.placed_at) <= end
+            )
+        ):
+            orders[member_id].append((placed_at, amount))
+    found = []
+    for assignment, member_key in rows:
+        since, until = assignment.assigned_at, assignment.assigned_at + window
+        converted = sorted(
+            at for at, properties in events[assignment.member_id]
+            if since <= at <= until and conversion.match.matches(conversion.event, properties)
+        )  # fmt: skip
+        revenue = sum((amount for at, amount in orders[assignment.member_id] if since <= at <= until), Decimal(0))
+        found.append(Outcome(member_key, assignment.group, assignment.arm, since, converted[0] if converted else None,
+                             revenue))  # fmt: skip
+    return found
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def analysis_request(spec: SplitSpec, found: list[Outcome]) -> AnalysisRequest:
+    """Counts per arm from the members' outcomes, in the `memberflow ab analyze` shape."""
+    arms = []
+    for arm in spec.arms:
+        mine = [o for o in found if o.arm == arm.name]
+        if spec.metric == "conversion":
+            arms.append(
+                ArmCounts(name=arm.name, users=len(mine), conversions=sum(o.converted_at is not None for o in mine))
+            )
+        else:
+            values = [float(o.revenue) for o in mine]
+            arms.append(
+                ArmCounts(name=arm.name, users=len(mine), sum=sum(values), sum_squares=sum(v * v for v in values))
+            )
+    return AnalysisRequest(
+        metric=spec.metric, control=spec.control, alpha=spec.alpha,
+        weights={arm.name: arm.weight for arm in spec.arms}, arms=arms,
+    )  # fmt: skip
+
+
+def choose_winner(spec: SplitSpec, result: AnalysisResult) -> tuple[str, str]:
+    """(winner, why): the arm with the highest chance to beat control if that chance reaches the threshold, else
+    the fallback arm (the control unless configured)."""
+    chances = [(c.chance_to_win, c.arm) for c in result.comparisons if c.chance_to_win is not None]
+    fallback = spec.fallback or spec.control
+    if not chances:
+        return fallback, f"no arm could be compared with {spec.control}; fallback {fallback}"
+    chance, best = max(chances)
+    if chance >= spec.threshold:
+        return best, f"{best} beats {spec.control} with chance {chance:.1%} ≥ {spec.threshold:.0%}"
+    return fallback, f"best arm {best} beats {spec.control} with chance {chance:.1%} < {spec.threshold:.0%}; fallback"
+
+
+def conversion_of(spec: SplitSpec, plan: Plan) -> Goal:
+    return spec.conversion or plan.goal or DEFAULT_CONVERSION
+
+
+def decide(session: Session, journey_id: int, spec: SplitSpec, plan: Plan, now: datetime) -> SplitDecision:
+    """Record the decision from the test group's outcomes now; a decision already recorded (by another member's
+    run, on another worker) stands."""
+    result = analyze(analysis_request(spec, outcomes(session, journey_id, spec.block_id, conversion_of(spec, plan),
+                                                     ("test",))))  # fmt: skip
+    winner, why = choose_winner(spec, result)
+    row = {"journey_id": journey_id, "block_id": spec.block_id, "winner": winner, "reason": why[:300],
+           "analysis": result.pinned(), "decided_at": now}  # fmt: skip
+    insert_new(session, table_of(SplitDecision), [row], "id", conflict_on=["journey_id", "block_id"])
+    decision = decision_of(session, journey_id, spec.block_id)
+    assert decision is not None
+    return decision
+
+
+def decision_of(session: Session, journey_id: int, block_id: str) -> SplitDecision | None:
+    return session.scalar(
+        select(SplitDecision).where(
+            col(SplitDecision.journey_id) == journey_id, col(SplitDecision.block_id) == block_id
+        )
+    )
+
+
+def first_assigned_at(session: Session, journey_id: int, block_id: str) -> datetime | None:
+    return session.scalar(
+        select(col(SplitAssignment.assigned_at))
+        .where(col(SplitAssignment.journey_id) == journey_id, col(SplitAssignment.block_id) == block_id)
+        .order_by(col(SplitAssignment.assigned_at))
+        .limit(1)
+    )
+
+
+def test_users_per_arm(session: Session, journey_id: int, block_id: str) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for arm in session.execute(
+        select(col(SplitAssignment.arm)).where(
+            col(SplitAssignment.journey_id) == journey_id,
+            col(SplitAssignment.block_id) == block_id,
+            col(SplitAssignment.group) == "test",
+        )
+    ).scalars():
+        counts[arm] += 1
+    return counts
+
+
+def plan_of_version(session: Session, journey_id: int, version: int) -> Plan:
+    from engine.journey.plan import Plan
+
+    row = session.scalar(
+        select(JourneyVersion).where(
+            col(JourneyVersion.journey_id) == journey_id, col(JourneyVersion.version) == version
+        )
+    )
+    assert row is not None
+    return Plan.model_validate(row.plan)
+
+
+class SplitReport(BaseModel):
+    journey: str
+    block: str
+    mode: str
+    conversion: Goal
+    analysis: AnalysisResult
+    decision: dict[str, Any] | None
+
+
+def split_spec(plan: Plan, block_id: str) -> tuple[SplitSpec, str]:
+    """The split block's spec and mode, or an InputError naming the problem."""
+    try:
+        block = plan.block(block_id)
+    except KeyError:
+        raise InputError([f"journey {plan.journey_key} has no block '{block_id}'"], 404) from None
+    if block.type != "split":
+        raise InputError([f"block '{block_id}' of journey {plan.journey_key} is a {block.type}, not a split"], 422)
+    spec = SplitSpec.model_validate({"block_id": block_id, **block.model_dump(include=set(SplitSpec.model_fields))})
+    return spec, str(getattr(block, "mode", "split"))
+
+
+def split_report(session: Session, journey_key: str, block_id: str) -> tuple[SplitReport, list[Outcome]]:
+    """The analysis of a split over live data (test group only in "test, then send the winner"), with the members'
+    outcomes for the CSV export."""
+    from engine.journey.store import live_plan
+
+    journey, plan = live_plan(session, journey_key)
+    spec, mode = split_spec(plan, block_id)
+    conversion = conversion_of(spec, plan)
+    assert journey.id is not None
+    found = outcomes(session, journey.id, block_id, conversion, ("split", "test", "rest"))
+    measured = [o for o in found if o.group in ("split", "test")]
+    decision = decision_of(session, journey.id, block_id)
+    report = SplitReport(
+        journey=journey_key, block=block_id, mode=mode, conversion=conversion,
+        analysis=analyze(analysis_request(spec, measured)),
+        decision=None if decision is None else {"winner": decision.winner, "reason": decision.reason,
+                                                "decided_at": decision.decided_at.isoformat()},
+    )  # fmt: skip
+    return report, found
+
+
+OUTCOME_COLUMNS = ("member_id", "group", "arm", "assigned_at", "converted", "converted_at", "revenue")
+
+
+def write_outcomes_csv(handle: TextIO, found: list[Outcome]) -> None:
+    """One row per assigned member, so an analyst can redo the analysis in a spreadsheet."""
+    writer = csv.writer(handle)
+    writer.writerow(OUTCOME_COLUMNS)
+    for o in found:
+        converted_at = "" if o.converted_at is None else o.converted_at.isoformat()
+        writer.writerow([o.member_key, o.group, o.arm or "", o.assigned_at.isoformat(), int(o.converted_at is not None),
+                         converted_at, o.revenue])  # fmt: skip

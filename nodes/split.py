@@ -1,0 +1,164 @@
+"""Block: A/B split. Members go to named, weighted arms by a hash of (journey, block, member), so each keeps their arm
+on retry, replay and re-entry; each arm holds its own blocks and the flow continues after the split.
+
+Mode `split` sends everyone to an arm. Mode `test_then_winner` sends `test_fraction` of the members to the arms and
+holds the rest inside the block until the decision (`decide_after_hours` after the first assignment, or once every
+arm has `min_users_per_arm` test members, whichever comes first): the arm with the highest chance to beat the
+control wins if that chance reaches `threshold`, else `fallback`; the held members then take the winner's arm.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import activity
+
+from engine.ab.assign import assign
+from engine.ab.splits import (
+    SplitSpec,
+    decide,
+    decision_of,
+    first_assigned_at,
+    plan_of_version,
+    record_assignment,
+    test_users_per_arm,
+)
+from engine.db import session_scope
+from engine.journey.base import BlockBase, Category
+from engine.journey.events import Goal
+from engine.journey.ledger import record_steps
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.models import SplitAssignment
+
+if TYPE_CHECKING:
+    from nodes import Block
+
+ARM_NAME = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][\w\u4e00-\u9fff\-]{0,63}$")
+POLL = timedelta(hours=1)  # how often a held member asks again when the decision waits for a sample size
+SOONEST = timedelta(minutes=1)
+
+
+class Arm(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(title="Arm name", description="e.g. coupon20, points300, holdout")
+    weight: float = Field(1, gt=0, title="Weight", description="Any positive number; weights are normalised")
+    control: bool = Field(False, title="Control", description="The arm the others are compared with")
+    steps: list[Block] = Field(default_factory=list, title="Then", description="Empty: a holdout that does nothing")
+
+
+class Split(BlockBase):
+    type: Literal["split"] = "split"
+    arms: list[Arm] = Field(min_length=2, title="Arms")
+    mode: Literal["split", "test_then_winner"] = Field("split", title="Mode")
+    test_fraction: float = Field(0.2, gt=0, lt=1, title="Test share", description="test_then_winner: e.g. 0.2")
+    decide_after_hours: float | None = Field(48, gt=0, title="Decide after (hours)")
+    min_users_per_arm: int | None = Field(None, ge=1, title="Or once every arm has")
+    threshold: float = Field(0.95, gt=0.5, lt=1, title="Chance to beat control needed")
+    fallback: str | None = Field(None, title="Else send", description="Arm sent when nobody wins; the control")
+    metric: Literal["conversion", "revenue"] = Field("conversion", title="Decide on")
+    conversion: Goal | None = Field(None, title="Conversion", description="Default: the journey's goal")
+
+    title: ClassVar[str] = "A/B split"
+    icon: ClassVar[str] = "flask"
+    category: ClassVar[Category] = "condition"
+    help: ClassVar[str] = "Split members into weighted arms (sticky per member); optionally test, then send the winner."
+
+    def branches(self) -> list[tuple[str, list[BlockBase]]]:
+        return [(arm.name, list(arm.steps)) for arm in self.arms]
+
+    def without_steps(self) -> BlockBase:
+        return self.model_copy(update={"arms": [arm.model_copy(update={"steps": []}) for arm in self.arms]})
+
+    def check(self) -> list[str]:
+        problems = []
+        names = [arm.name for arm in self.arms]
+        if repeated := sorted({name for name in names if names.count(name) > 1}):
+            problems.append(f"arm name(s) {', '.join(repeated)} used more than once")
+        if bad := [name for name in names if not ARM_NAME.match(name)]:
+            problems.append(f"arm name(s) {', '.join(bad)} must be a word (letters, digits, - or _)")
+        if sum(arm.control for arm in self.arms) > 1:
+            problems.append("more than one arm is marked as the control; mark one")
+        if self.fallback is not None and self.fallback not in names:
+            problems.append(f"fallback '{self.fallback}' is not one of the arms ({', '.join(names)})")
+        if self.mode == "test_then_winner" and self.decide_after_hours is None and self.min_users_per_arm is None:
+            problems.append("test_then_winner needs decide_after_hours or min_users_per_arm to know when to decide")
+        if not any(arm.steps for arm in self.arms):
+            problems.append("every arm is empty: give at least one arm a block to test")
+        return problems
+
+    @property
+    def spec(self) -> SplitSpec:
+        return SplitSpec.model_validate({"block_id": self.id, **self.without_steps().model_dump()})
+
+    async def run(self, journey: JourneyRunContext) -> str | None:
+        result = await journey.act(self, assign_member_to_arm)
+        while result.detail["arm"] is None:  # held for the winner
+            await journey.pause(timedelta(seconds=result.detail["ask_again_in"]))
+            if journey.ended:
+                return None
+            result = await journey.act(self, ask_for_winner)
+        return str(result.detail["arm"])
+
+
+def _held(block: Split, assignment: SplitAssignment, request: ActionInput) -> ActionResult:
+    """A held member's answer: the winner (released now), or when to ask again."""
+    entry = request.entry
+    with session_scope() as session:
+        decision = decision_of(session, entry.journey_id, block.id)
+        if decision is None:
+            first = first_assigned_at(session, entry.journey_id, block.id) or request.now
+            decide_at = first + timedelta(hours=block.decide_after_hours) if block.decide_after_hours else None
+            counts = test_users_per_arm(session, entry.journey_id, block.id)
+            enough = block.min_users_per_arm is not None and all(
+                counts.get(arm.name, 0) >= block.min_users_per_arm for arm in block.arms
+            )
+            if enough or (decide_at is not None and request.now >= decide_at):
+                plan = plan_of_version(session, entry.journey_id, entry.version)
+                decision = decide(session, entry.journey_id, block.spec, plan, request.now)
+            else:
+                wait = POLL if decide_at is None else decide_at - request.now
+                if block.min_users_per_arm is not None:
+                    wait = min(wait, POLL)
+                later = max(wait, SOONEST).total_seconds()
+                return ActionResult(performed=False, detail={"arm": None, "group": "rest", "ask_again_in": later})
+        row = session.get(SplitAssignment, assignment.id)
+        assert row is not None
+        if row.arm is None:
+            row.arm, row.released_at = decision.winner, request.now
+        return ActionResult(performed=True, detail={"arm": row.arm, "group": "rest", "winner_reason": decision.reason})
+
+
+@activity.defn(name="assign_arm")
+def assign_member_to_arm(request: ActionInput) -> ActionResult:
+    block = Split.model_validate(request.block)
+    entry = request.entry
+    test_fraction = block.test_fraction if block.mode == "test_then_winner" else None
+    group, index = assign(entry.journey_key, block.id, entry.member_key, [a.weight for a in block.arms], test_fraction)
+    arm = None if index is None else block.arms[index].name
+    with session_scope() as session:
+        record_steps(session, entry, request.steps)
+        assignment = record_assignment(
+            session, entry.journey_id, block.id, entry.member_id, entry.entry_id, group, arm, request.now
+        )
+        session.expunge(assignment)
+    if assignment.arm is None:
+        return _held(block, assignment, request)
+    return ActionResult(performed=True, detail={"arm": assignment.arm, "group": assignment.group})
+
+
+@activity.defn(name="ask_for_winner")
+def ask_for_winner(request: ActionInput) -> ActionResult:
+    block = Split.model_validate(request.block)
+    entry = request.entry
+    with session_scope() as session:
+        assignment = record_assignment(
+            session, entry.journey_id, block.id, entry.member_id, entry.entry_id, "rest", None, request.now
+        )
+        session.expunge(assignment)
+    if assignment.arm is not None:
+        return ActionResult(performed=False, detail={"arm": assignment.arm, "group": assignment.group})
+    return _held(block, assignment, request)
