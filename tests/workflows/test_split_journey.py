@@ -60,7 +60,17 @@ def assignments() -> dict[str, tuple[str, str | None]]:
 
 
 async def finish_all(lane: Lane, plan: Any, keys: list[str], occasion: str = "manual-1") -> list[Any]:
+    """Enroll the members and wait for every run (hundreds of runs can outlast one result long-poll, so wait on the
+    database first)."""
     await lane.enroll(plan, keys, occasion)
+    for _ in range(1200):
+        with session_scope() as session:
+            running = session.scalar(
+                select(func.count()).select_from(JourneyEntry).where(col(JourneyEntry.status) == "running")
+            )
+        if running == 0 and len(assignments()) >= len(keys):
+            break
+        await asyncio.sleep(0.1)
     return [await lane.result(lane.handle(plan, key, occasion)) for key in keys]
 
 
