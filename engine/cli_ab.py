@@ -108,3 +108,25 @@ def ab_report(
             decision = report.decision
             console.print(f"decided {decision['decided_at']}: {decision['winner']} — {decision['reason']}")
     show(report.analysis, as_json)
+
+
+@ab_app.command("holdout")
+def ab_holdout(
+    days: Annotated[int, typer.Option(min=1, help="Compare the orders of the last N days.")] = 30,
+    metric: Annotated[str, typer.Option(help="conversion (bought at all) or revenue (per member).")] = "revenue",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (warnings go to stderr).")] = False,
+) -> None:
+    """What the program of journeys adds: members outside the global holdout against those in it."""
+    from engine.ab.holdout import holdout_request
+    from engine.db import session_scope
+    from engine.models import utc_now
+    from engine.settings import get_settings
+
+    if metric not in ("conversion", "revenue"):
+        raise InputError([f"--metric '{metric}' is not one of conversion, revenue"])
+    percent = get_settings().global_holdout_percent
+    with session_scope() as session:
+        request = holdout_request(session, percent, days, utc_now(), metric)  # type: ignore[arg-type]
+    if not as_json:
+        console.print(f"global holdout {percent:g}% of members, orders of the last {days} days", highlight=False)
+    show(analyze(request), as_json)

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     link_secret: SecretStr = Field(SecretStr(""), description="Signs message links; empty makes one under VAR_DIR.")
     quiet_hours: str = Field("21:00-09:00", description="No marketing messages then (member's zone); empty: none.")
     frequency_cap: str = Field("3/7", description="At most N messages per member per D days per channel; empty: none.")
+    global_holdout_percent: float = Field(
+        0, ge=0, le=50, description="Members (by a hash of their id) no journey ever enters, to measure the program."
+    )
 
     shop_timezone: str = "Asia/Shanghai"
     shop_currency: str = "CNY"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from temporalio import activity
 
+from engine.ab.assign import in_global_holdout
 from engine.db import session_scope
 from engine.ingest import insert_new
 from engine.journey.facts import MemberFacts
@@ -95,6 +96,8 @@ def enter_journey(request: EnterInput) -> EnterOutcome:
             if existing.run_id == request.run_id:  # this very run, retried after a crash
                 return EnterOutcome(entry=_ref(existing, plan, member), paused=journey.status == "paused")
             return EnterOutcome(reason=f"already entered ({request.entry_key})")
+        if in_global_holdout(member.external_id, get_settings().global_holdout_percent):
+            return EnterOutcome(reason="in the global holdout (no journey enters these members)")
         if journey.status != "live" and not _paused_after(journey, request.started_at or request.now):
             return EnterOutcome(reason=f"journey is {journey.status}")
         if plan.audience is not None and not plan.audience.holds(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from typer.testing import CliRunner
 
-from engine.ab.assign import assign
+from engine.ab.assign import assign, in_global_holdout
 from engine.ab.splits import split_report
 from engine.cli import app
 from engine.db import session_scope
@@ -192,3 +192,23 @@ async def test_test_then_send_the_winner_sends_the_held_members_down_the_better_
     assert result["comparisons"][0]["decision"] == "win"
     lines = (tmp_path / "m.csv").read_text().splitlines()
     assert lines[0] == "member_id,group,arm,assigned_at,converted,converted_at,revenue" and len(lines) == len(shop) + 1
+
+
+async def test_members_in_the_global_holdout_never_enter(shop: list[str], worker: Lane, rules: Any) -> None:
+    rules(global_holdout_percent="20")
+    journey = split_journey()
+    journey["steps"] = [{"id": "mark", "type": "add_tag", "tag": "REACHED"}]
+    _, plan = publish_live(journey)
+    keys = shop[:80]
+
+    await worker.enroll(plan, keys)
+    results = {key: await worker.result(worker.handle(plan, key)) for key in keys}
+
+    held_out = {key for key in keys if in_global_holdout(key, 20)}
+    assert 5 < len(held_out) < 30
+    for key, result in results.items():
+        if key in held_out:
+            assert (result.status, tags_of(key)) == ("not_entered", set())
+            assert "global holdout" in (result.reason or "")
+        else:
+            assert (result.status, tags_of(key)) == ("completed", {"REACHED"})
