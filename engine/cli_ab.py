@@ -53,11 +53,11 @@ def show(result: AnalysisResult, as_json: bool) -> None:
     console.print(arms)
     several = len(result.comparisons) > 1
     columns = ["arm", "lift", f"{1 - result.alpha:.0%} CI", "p", *(["Holm p"] if several else []), "difference",
-               "CI", "chance to win", "risk (keep control, choose arm)", "decision"]  # fmt: skip
+               "CI", "chance to win", "risk (control, arm)", "decision"]  # fmt: skip
     table = Table(*columns)
     for c in result.comparisons:
         table.add_row(
-            c.arm, _pct(c.relative_lift), _interval(c.relative_ci, pct=True), _num(c.p_value),
+            c.arm, _pct(c.relative_lift, sign=True), _interval(c.relative_ci, pct=True), _num(c.p_value),
             *([_num(c.holm_p_value)] if several else []), _num(c.absolute_diff), _interval(c.absolute_ci),
             _pct(c.chance_to_win), "" if c.risk is None else f"{c.risk[0]:.2%}, {c.risk[1]:.2%}", c.decision,
         )  # fmt: skip
@@ -68,8 +68,8 @@ def show(result: AnalysisResult, as_json: bool) -> None:
     sys.stdout.flush()
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.2%}"
+def _pct(value: float | None, sign: bool = False) -> str:
+    return "—" if value is None else (f"{value:+.2%}" if sign else f"{value:.2%}")
 
 
 def _num(value: float | None) -> str:
@@ -90,13 +90,15 @@ def ab_report(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Also write each member's arm, group and outcome to this CSV file.")
     ] = None,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="1 − confidence of the intervals.")] = 0.05,
+    sequential: Annotated[bool, typer.Option(help="Confidence sequences: safe to look every day.")] = False,
 ) -> None:
     """The same analysis over live data: the split's arms, measured from each member's assignment."""
     from engine.ab.splits import split_report, write_outcomes_csv
     from engine.db import session_scope
 
     with session_scope() as session:
-        report, outcomes = split_report(session, journey, split_block)
+        report, outcomes = split_report(session, journey, split_block, alpha, sequential)
     if csv_file is not None:
         with csv_file.open("w", encoding="utf-8", newline="") as handle:
             write_outcomes_csv(handle, outcomes)
@@ -108,6 +110,14 @@ def ab_report(
             decision = report.decision
             console.print(f"decided {decision['decided_at']}: {decision['winner']} — {decision['reason']}")
     show(report.analysis, as_json)
+    if not as_json:
+        table = Table("arm", "users", "sent", "opened", "clicked", "coupons", "核销率", "revenue", "cost", "ROI",
+                      title="secondary (shown, not decided on)")  # fmt: skip
+        for row in report.secondary:
+            table.add_row(row.arm, str(row.users), str(row.messages_sent), str(row.opened), str(row.clicked),
+                          f"{row.coupons_redeemed}/{row.coupons_issued}", _pct(row.redemption_rate),
+                          str(row.revenue), str(row.cost), _pct(row.roi))  # fmt: skip
+        console.print(table)
 
 
 @ab_app.command("holdout")

@@ -25,10 +25,13 @@ from engine.errors import InputError
 from engine.ingest import insert_new
 from engine.journey.events import Goal
 from engine.models import (
+    Coupon,
     Event,
     JourneyVersion,
     Member,
+    Message,
     Order,
+    PointsEntry,
     SplitAssignment,
     SplitDecision,
     table_of,
@@ -85,6 +88,7 @@ def record_assignment(
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    member_id: int
     member_key: str
     group: str
     arm: str | None
@@ -139,8 +143,8 @@ def outcomes(
             if since <= at <= until and conversion.match.matches(conversion.event, properties)
         )  # fmt: skip
         revenue = sum((amount for at, amount in orders[assignment.member_id] if since <= at <= until), Decimal(0))
-        found.append(Outcome(member_key, assignment.group, assignment.arm, since, converted[0] if converted else None,
-                             revenue))  # fmt: skip
+        first = converted[0] if converted else None
+        found.append(Outcome(assignment.member_id, member_key, assignment.group, assignment.arm, since, first, revenue))
     return found
 
 
@@ -148,7 +152,9 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def analysis_request(spec: SplitSpec, found: list[Outcome]) -> AnalysisRequest:
+def analysis_request(
+    spec: SplitSpec, found: list[Outcome], alpha: float | None = None, sequential: bool = False
+) -> AnalysisRequest:
     """Counts per arm from the members' outcomes, in the `memberflow ab analyze` shape."""
     arms = []
     for arm in spec.arms:
@@ -163,7 +169,7 @@ def analysis_request(spec: SplitSpec, found: list[Outcome]) -> AnalysisRequest:
                 ArmCounts(name=arm.name, users=len(mine), sum=sum(values), sum_squares=sum(v * v for v in values))
             )
     return AnalysisRequest(
-        metric=spec.metric, control=spec.control, alpha=spec.alpha,
+        metric=spec.metric, control=spec.control, alpha=alpha or spec.alpha, sequential=sequential,
         weights={arm.name: arm.weight for arm in spec.arms}, arms=arms,
     )  # fmt: skip
 
@@ -241,12 +247,82 @@ def plan_of_version(session: Session, journey_id: int, version: int) -> Plan:
     return Plan.model_validate(row.plan)
 
 
+class ArmSecondary(BaseModel):
+    """Shown, not decided on: what the journey did to the arm's members from their assignment on, and its return."""
+
+    arm: str
+    users: int
+    messages_sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    coupons_issued: int = 0
+    coupons_redeemed: int = 0
+    redemption_rate: float | None = None
+    revenue: Decimal = Decimal(0)
+    cost: Decimal = Decimal(0)
+    roi: float | None = None
+
+
+def secondary(session: Session, journey_id: int, found: list[Outcome], arms: list[str]) -> list[ArmSecondary]:
+    """Per arm: messages sent / opened / clicked, coupons issued / redeemed (核销率), revenue in the window, cost
+    (redeemed coupons' face value + points granted × point value + SMS cost) and ROI, for the arm's measured members."""
+    from engine.campaigns import CENT, roi
+    from engine.points import load_rules
+
+    since = {o.member_id: o.assigned_at for o in found if o.arm is not None}
+    arm_of = {o.member_id: o.arm for o in found if o.arm is not None}
+    rows = {arm: ArmSecondary(arm=arm, users=sum(o.arm == arm for o in found)) for arm in arms}
+    point_value = load_rules(session).point_value
+    for o in found:
+        if o.arm in rows:
+            rows[o.arm].revenue += o.revenue
+    for chunk in _chunks(list(since)):
+        mine = (col(Message.journey_id) == journey_id, col(Message.member_id).in_(chunk))
+        for member_id, created, status, opened, clicked, channel, cost in session.execute(
+            select(col(Message.member_id), col(Message.created_at), col(Message.status), col(Message.first_opened_at),
+                   col(Message.first_clicked_at), col(Message.channel), col(Message.cost)).where(*mine)
+        ):  # fmt: skip
+            row = rows.get(arm_of[member_id] or "")
+            if row is None or created < since[member_id]:
+                continue
+            row.messages_sent += status in ("sent", "delivered")
+            row.opened += opened is not None
+            row.clicked += clicked is not None
+            row.cost += cost if channel == "sms" else Decimal(0)
+        coupons = (col(Coupon.journey_id) == journey_id, col(Coupon.member_id).in_(chunk))
+        for member_id, issued, face_value, redeemed in session.execute(
+            select(col(Coupon.member_id), col(Coupon.issued_at), col(Coupon.face_value),
+                   col(Coupon.redeemed_order_id)).where(*coupons)
+        ):  # fmt: skip
+            row = rows.get(arm_of[member_id] or "")
+            if row is None or issued < since[member_id]:
+                continue
+            row.coupons_issued += 1
+            if redeemed is not None:
+                row.coupons_redeemed += 1
+                row.cost += face_value
+        grants = (col(PointsEntry.journey_id) == journey_id, col(PointsEntry.member_id).in_(chunk),
+                  col(PointsEntry.kind) == "grant")  # fmt: skip
+        for member_id, created, points in session.execute(
+            select(col(PointsEntry.member_id), col(PointsEntry.created_at), col(PointsEntry.points)).where(*grants)
+        ):
+            row = rows.get(arm_of[member_id] or "")
+            if row is not None and created >= since[member_id]:
+                row.cost += points * point_value
+    for row in rows.values():
+        row.cost, row.revenue = row.cost.quantize(CENT), row.revenue.quantize(CENT)
+        row.roi = roi(row.revenue, row.cost)
+        row.redemption_rate = row.coupons_redeemed / row.coupons_issued if row.coupons_issued else None
+    return list(rows.values())
+
+
 class SplitReport(BaseModel):
     journey: str
     block: str
     mode: str
     conversion: Goal
     analysis: AnalysisResult
+    secondary: list[ArmSecondary]
     decision: dict[str, Any] | None
 
 
@@ -262,7 +338,9 @@ def split_spec(plan: Plan, block_id: str) -> tuple[SplitSpec, str]:
     return spec, str(getattr(block, "mode", "split"))
 
 
-def split_report(session: Session, journey_key: str, block_id: str) -> tuple[SplitReport, list[Outcome]]:
+def split_report(
+    session: Session, journey_key: str, block_id: str, alpha: float = 0.05, sequential: bool = False
+) -> tuple[SplitReport, list[Outcome]]:
     """The analysis of a split over live data (test group only in "test, then send the winner"), with the members'
     outcomes for the CSV export."""
     from engine.journey.store import live_plan
@@ -276,7 +354,8 @@ def split_report(session: Session, journey_key: str, block_id: str) -> tuple[Spl
     decision = decision_of(session, journey.id, block_id)
     report = SplitReport(
         journey=journey_key, block=block_id, mode=mode, conversion=conversion,
-        analysis=analyze(analysis_request(spec, measured)),
+        analysis=analyze(analysis_request(spec, measured, alpha, sequential)),
+        secondary=secondary(session, journey.id, measured, [arm.name for arm in spec.arms]),
         decision=None if decision is None else {"winner": decision.winner, "reason": decision.reason,
                                                 "decided_at": decision.decided_at.isoformat()},
     )  # fmt: skip

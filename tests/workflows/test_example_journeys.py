@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -206,10 +207,12 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
 async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smtp_sink: Sink, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
+    from engine.ab.splits import split_report
     from engine.cli import app
     from engine.demo import load_demo
     from engine.journey.audience import members_matching
     from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision, utc_now
+    from engine.points import load_rules
     from nodes.conditions.order_facts import DaysSinceLastOrder
 
     load_demo(300, today=utc_now().date())
@@ -235,6 +238,19 @@ async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smt
     assert coupons == sum(arm == "coupon20" for _, arm in groups)
     assert grants == tested.count("points300")
     assert emails <= {"winback-email", "points-gift-email"} and smtp_sink.received
+
+    with session_scope() as session:
+        report, _ = split_report(session, "ab_coupon_vs_points", "offer")
+        point_value = load_rules(session).point_value
+    coupon_arm, points_arm = report.secondary
+    assert (coupon_arm.arm, coupon_arm.users, coupon_arm.coupons_issued) == (
+        "coupon20",
+        tested.count("coupon20"),
+        tested.count("coupon20"),
+    )
+    assert (points_arm.arm, points_arm.coupons_issued) == ("points300", 0)
+    assert points_arm.cost == (300 * point_value * tested.count("points300")).quantize(Decimal("0.01"))
+    assert 0 < coupon_arm.messages_sent <= coupon_arm.users  # members without email consent get none
 
     printed = CliRunner().invoke(app, ["ab", "report", "ab_coupon_vs_points", "offer", "--json"])
     assert printed.exit_code == 0, printed.output

@@ -71,9 +71,13 @@ class JourneyController(Controller):
             return campaign_effect(session, key)
 
     @get("/{key:str}/splits/{block:str}", sync_to_thread=True, summary="A/B analysis of a split block over live data")
-    def split_analysis(self, key: FromPath[str], block: FromPath[str]) -> SplitReport:
+    def split_analysis(
+        self, key: FromPath[str], block: FromPath[str], alpha: FromQuery[float] = 0.05, sequential: bool = False
+    ) -> SplitReport:
+        if not 0 < alpha < 1:
+            raise InputError([f"alpha {alpha} must be between 0 and 1"])
         with session_scope() as session:
-            return split_report(session, key, block)[0]
+            return split_report(session, key, block, alpha, sequential)[0]
 
     @get("/{key:str}/splits/{block:str}/members.csv", sync_to_thread=True, summary="Each member's arm and outcome")
     def split_members(self, key: FromPath[str], block: FromPath[str]) -> Response[str]:
