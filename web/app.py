@@ -15,6 +15,7 @@ from engine.settings import get_settings
 from web.controllers import (
     CouponController,
     EventController,
+    ExperimentPages,
     HealthController,
     JourneyController,
     LinkController,
@@ -40,6 +41,7 @@ def create_app() -> Litestar:
             MemberController,
             OrderController,
             EventController,
+            ExperimentPages,
             JourneyController,
             RfmController,
             TagRuleController,

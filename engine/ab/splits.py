@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
@@ -373,3 +374,63 @@ def write_outcomes_csv(handle: TextIO, found: list[Outcome]) -> None:
         converted_at = "" if o.converted_at is None else o.converted_at.isoformat()
         writer.writerow([o.member_key, o.group, o.arm or "", o.assigned_at.isoformat(), int(o.converted_at is not None),
                          converted_at, o.revenue])  # fmt: skip
+
+
+class DayRates(BaseModel):
+    day: str
+    rates: dict[str, float | None] = Field(description="Per arm: converted so far / assigned so far, by this day")
+
+
+def conversion_over_time(
+    found: list[Outcome], arms: list[str], zone: ZoneInfo, now: datetime, days: int = 60
+) -> list[DayRates]:
+    """Per local day from the first assignment to today (the first `days` days): each arm's cumulative conversion
+    rate (converted by that day / assigned by that day)."""
+    measured = [o for o in found if o.arm in arms]
+    if not measured:
+        return []
+    first = min(o.assigned_at for o in measured).astimezone(zone).date()
+    span = min((now.astimezone(zone).date() - first).days + 1, days)
+    rows = []
+    for offset in range(span):
+        day = first + timedelta(days=offset)
+        rates: dict[str, float | None] = {}
+        for arm in arms:
+            mine = [o for o in measured if o.arm == arm and o.assigned_at.astimezone(zone).date() <= day]
+            converted = sum(1 for o in mine if o.converted_at and o.converted_at.astimezone(zone).date() <= day)
+            rates[arm] = converted / len(mine) if mine else None
+        rows.append(DayRates(day=day.isoformat(), rates=rates))
+    return rows
+
+
+class SplitSummary(BaseModel):
+    journey: str
+    journey_name: str
+    block: str
+    mode: str
+    arms: list[str]
+    assigned: int
+    winner: str | None
+
+
+def splits_in_use(session: Session) -> list[SplitSummary]:
+    """Every split block of every live journey, with how many members it assigned and any winner."""
+    from engine.journey.store import live_journeys
+
+    by_block = (col(SplitAssignment.journey_id), col(SplitAssignment.block_id))
+    counts = {
+        f"{journey_id}:{block_id}": count
+        for journey_id, block_id, count in session.execute(select(*by_block, func.count()).group_by(*by_block))
+    }
+    found = []
+    for journey, plan in live_journeys(session):
+        for step_id, step in plan.steps.items():
+            if step.block.get("type") != "split":
+                continue
+            decision = decision_of(session, journey.id or 0, step_id)
+            found.append(SplitSummary(
+                journey=journey.key, journey_name=journey.name, block=step_id, mode=step.block.get("mode", "split"),
+                arms=[arm["name"] for arm in step.block["arms"]], assigned=counts.get(f"{journey.id}:{step_id}", 0),
+                winner=None if decision is None else decision.winner,
+            ))  # fmt: skip
+    return found

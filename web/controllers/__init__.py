@@ -2,6 +2,7 @@
 
 from web.controllers.coupons import CouponController
 from web.controllers.events import EventController
+from web.controllers.experiments import ExperimentPages
 from web.controllers.health import HealthController
 from web.controllers.journeys import JourneyController
 from web.controllers.links import LinkController
@@ -14,6 +15,7 @@ from web.controllers.tags import MemberTagController, TagRuleController
 __all__ = [
     "CouponController",
     "EventController",
+    "ExperimentPages",
     "HealthController",
     "JourneyController",
     "LinkController",

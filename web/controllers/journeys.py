@@ -72,7 +72,11 @@ class JourneyController(Controller):
 
     @get("/{key:str}/splits/{block:str}", sync_to_thread=True, summary="A/B analysis of a split block over live data")
     def split_analysis(
-        self, key: FromPath[str], block: FromPath[str], alpha: FromQuery[float] = 0.05, sequential: bool = False
+        self,
+        key: FromPath[str],
+        block: FromPath[str],
+        alpha: FromQuery[float] = 0.05,
+        sequential: FromQuery[bool] = False,
     ) -> SplitReport:
         if not 0 < alpha < 1:
             raise InputError([f"alpha {alpha} must be between 0 and 1"])
