@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,25 @@ async def test_members_in_the_global_holdout_never_enter(shop: list[str], worker
             assert "global holdout" in (result.reason or "")
         else:
             assert (result.status, tags_of(key)) == ("completed", {"REACHED"})
+
+
+async def test_a_minimum_sample_per_arm_decides_without_waiting_the_hours(shop: list[str], worker: Lane) -> None:
+    journey = split_journey(
+        arms=[
+            {"name": "A", "control": True, "steps": [{"id": "tag-a", "type": "add_tag", "tag": "ARM_A"}]},
+            {"name": "B", "steps": [{"id": "tag-b", "type": "add_tag", "tag": "ARM_B"}]},
+        ],
+        mode="test_then_winner", test_fraction=0.5, decide_after_hours=None, min_users_per_arm=10,
+    )  # fmt: skip
+    _, plan = publish_live(journey)
+
+    await worker.enroll(plan, shop[:80])
+    results = [await worker.result(worker.handle(plan, key)) for key in shop[:80]]  # lets the held members' time pass
+
+    assert {r.status for r in results} == {"completed"}
+    with session_scope() as session:
+        decision = session.scalars(select(SplitDecision)).one()
+        first = session.scalar(select(func.min(col(SplitAssignment.assigned_at))))
+    assert first is not None and decision.decided_at - first < timedelta(hours=2)  # at most one hourly poll later
+    assert decision.winner == "A" and "fallback" in decision.reason  # nobody bought: the control stays
+    assert all(arm == "A" for _, (group, arm) in assignments().items() if group == "rest")
