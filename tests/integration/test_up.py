@@ -115,8 +115,12 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     rules = {r["tag"] for r in httpx.get(f"{base}/api/tag-rules", headers=auth, timeout=10).json()}
     assert {"消费满3次", "高价值"} <= rules
     journeys = httpx.get(f"{base}/api/journeys", headers=auth, timeout=10).json()
-    assert {(j["key"], j["status"]) for j in journeys} >= {("welcome", "live"), ("vip-thanks", "live"),
-                                                           ("birthday", "live")}  # fmt: skip
+    assert {(j["key"], j["status"]) for j in journeys} >= {
+        ("welcome", "live"),
+        ("vip-thanks", "live"),
+        ("birthday", "live"),
+        ("ab_coupon_vs_points", "live"),
+    }
     coupons = {t["key"] for t in httpx.get(f"{base}/api/coupons/templates", headers=auth, timeout=10).json()}
     assert {"birthday-gift", "winback-20"} <= coupons  # the example journeys' coupons came with them
     new_vip = {"member_id": "NEW-VIP", "name": "新贵宾", "email": "vip@example.com", "tags": ["VIP"]}
@@ -145,6 +149,21 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert "silent@example.com" in outbox and "bday@example.com" in outbox
     report = httpx.get(f"{base}/api/coupons/report", headers=auth, timeout=10).json()
     assert sum(r["issued"] for r in report if r["template"].startswith("winback")) >= 1
+    # The A/B example: a member silent for 45 days enters the coupon-vs-points split when it sweeps.
+    quiet = {"order_id": "QUIET-1", "member_id": "QUIET", "amount": "60",
+             "placed_at": f"{today - timedelta(days=45)}T12:00:00+08:00"}  # fmt: skip
+    assert httpx.post(f"{base}/api/members", json={"member_id": "QUIET"}, headers=auth, timeout=10).status_code == 201
+    assert httpx.post(f"{base}/api/orders", json=quiet, headers=auth, timeout=10).status_code == 201
+    sweep = httpx.post(f"{base}/api/journeys/ab_coupon_vs_points/sweep", headers=auth, timeout=30)
+    assert sweep.status_code == 202
+    members_csv = f"{base}/api/journeys/ab_coupon_vs_points/splits/offer/members.csv"
+    deadline = time.monotonic() + 60
+    while "QUIET," not in (assigned := httpx.get(members_csv, headers=auth, timeout=10).text):
+        assert time.monotonic() < deadline, f"QUIET was not assigned an arm: {assigned}"
+        time.sleep(0.5)
+    ab = httpx.get(f"{base}/api/journeys/ab_coupon_vs_points/splits/offer", headers=auth, timeout=10).json()
+    assert [arm["name"] for arm in ab["analysis"]["arms"]] == ["coupon20", "points300"]
+    assert "ab_coupon_vs_points" in httpx.get(f"{base}/experiments", timeout=10).text
     manual = httpx.post(f"{base}/api/journeys/welcome/sweep", headers=auth, timeout=10)
     assert manual.status_code == 400 and "only schedule and birthday journeys sweep" in manual.text
 
