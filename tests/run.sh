@@ -8,6 +8,8 @@ BIN=${VENV:-.venv}/bin
 "$BIN/ruff" format --check .
 "$BIN/mypy"
 
+export CHROMIUM=${CHROMIUM:-$(bash tests/chromium.sh)}  # the real browser of the UI tests
+
 echo "== lane 1: SQLite (all tests)"
 "$BIN/pytest" "$@"
 
