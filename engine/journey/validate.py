@@ -11,7 +11,7 @@ from pydantic_core import ErrorDetails
 
 from engine.cron import cron_problem
 from engine.journey.base import BlockBase, ConditionBase, Problem
-from engine.journey.events import EventMatch
+from engine.journey.events import EventMatch, Goal
 from engine.journey.language import (
     JOURNEY_KEY,
     BirthdayTrigger,
@@ -247,6 +247,8 @@ def settings_in(model: BaseModel, prefix: str) -> Iterator[tuple[str, ConditionB
             at = where if index is None else f"{where}[{index}]"
             if isinstance(item, ConditionBase | EventMatch):
                 yield at, item
+            elif isinstance(item, Goal):  # e.g. a split's own conversion
+                yield at, item.match
             elif isinstance(item, BaseModel) and not isinstance(item, BlockBase):
                 yield from settings_in(item, at)
 
