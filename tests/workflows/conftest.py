@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -113,6 +113,20 @@ class Lane:
             name = f"{self.record_as}--{handle.id.replace('/', '_')}.json"
             (HISTORIES / name).write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
         return result
+
+    async def finish_all(self, plan: Plan, members: list[str], occasion: str = "manual-1") -> list[JourneyRunResult]:
+        """Every member's result once all their runs have ended (up to 3 minutes), letting time pass meanwhile.
+        Hundreds of runs can outlast one result long-poll, so this watches their status, then fetches the results."""
+        handles = [self.handle(plan, member, occasion) for member in members]
+        passing = time_passing(self.env) if self.env.supports_time_skipping else contextlib.nullcontext()
+        running = WorkflowExecutionStatus.RUNNING
+        async with passing, asyncio.timeout(180):
+            pending = handles
+            while pending:
+                described = await asyncio.gather(*(handle.describe() for handle in pending))
+                pending = [h for h, d in zip(pending, described, strict=True) if d.status == running]
+                await asyncio.sleep(0.2)
+        return [await self.result(handle) for handle in handles]
 
     async def run(self, plan: Plan, member: str, occasion: str = "manual-1") -> JourneyRunResult:
         return await self.result(await self.start(plan, member, occasion))

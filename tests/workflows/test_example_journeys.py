@@ -221,7 +221,7 @@ async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smt
     _, plan = publish_live(example("ab_coupon_vs_points.yaml"))
 
     await worker.enroll(plan, silent, "silent-45")
-    results = [await worker.result(worker.handle(plan, key, "silent-45")) for key in silent]
+    results = await worker.finish_all(plan, silent, "silent-45")
 
     assert len(silent) >= 60 and {r.status for r in results} <= {"completed", "converted"}
     with session_scope() as session:

@@ -61,18 +61,8 @@ def assignments() -> dict[str, tuple[str, str | None]]:
 
 
 async def finish_all(lane: Lane, plan: Any, keys: list[str], occasion: str = "manual-1") -> list[Any]:
-    """Enroll the members and wait for every run (hundreds of runs can outlast one result long-poll, so wait on the
-    database first)."""
     await lane.enroll(plan, keys, occasion)
-    for _ in range(1200):
-        with session_scope() as session:
-            running = session.scalar(
-                select(func.count()).select_from(JourneyEntry).where(col(JourneyEntry.status) == "running")
-            )
-        if running == 0 and len(assignments()) >= len(keys):
-            break
-        await asyncio.sleep(0.1)
-    return [await lane.result(lane.handle(plan, key, occasion)) for key in keys]
+    return await lane.finish_all(plan, keys, occasion)
 
 
 async def test_members_take_the_arm_the_hash_gives_in_proportion_to_the_weights(shop: list[str], worker: Lane) -> None:
@@ -170,7 +160,7 @@ async def test_test_then_send_the_winner_sends_the_held_members_down_the_better_
     orders.write_text("order_id,member_id,placed_at,amount\n" + "".join(f"O-{k},{k},{now},99\n" for k in buyers))
     assert import_csv(orders, "orders").rejected == 0
 
-    results = [await worker.result(worker.handle(plan, key)) for key in held]
+    results = await worker.finish_all(plan, held)
 
     assert {r.status for r in results} == {"completed"}
     assert all(tags_of(k) == {"ARM_B", "AFTER_SPLIT"} for k in held)
@@ -203,7 +193,7 @@ async def test_members_in_the_global_holdout_never_enter(shop: list[str], worker
     keys = shop[:80]
 
     await worker.enroll(plan, keys)
-    results = {key: await worker.result(worker.handle(plan, key)) for key in keys}
+    results = dict(zip(keys, await worker.finish_all(plan, keys), strict=True))
 
     held_out = {key for key in keys if in_global_holdout(key, 20)}
     assert 5 < len(held_out) < 30
@@ -225,8 +215,7 @@ async def test_a_minimum_sample_per_arm_decides_without_waiting_the_hours(shop: 
     )  # fmt: skip
     _, plan = publish_live(journey)
 
-    await worker.enroll(plan, shop[:80])
-    results = [await worker.result(worker.handle(plan, key)) for key in shop[:80]]  # lets the held members' time pass
+    results = await finish_all(worker, plan, shop[:80])  # lets the held members' time pass
 
     assert {r.status for r in results} == {"completed"}
     with session_scope() as session:
