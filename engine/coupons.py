@@ -400,3 +400,22 @@ def coupon_report(session: Session) -> list[TemplateReport]:
             )
         )  # fmt: skip
     return report
+
+
+class CouponCheck(BaseModel):
+    """What became of the coupon code an order carried (the till can tell the customer)."""
+
+    code: str
+    outcome: Outcome
+    reason: str
+
+
+def coupon_checks(session: Session, order_keys: Sequence[str]) -> dict[str, CouponCheck]:
+    """order_id → the recorded redemption decision, for the orders that carried a code."""
+    rows = session.execute(
+        select(col(Order.external_id), col(CouponRedemption.code), col(CouponRedemption.outcome),
+               col(CouponRedemption.reason))
+        .join(Order, col(Order.id) == col(CouponRedemption.order_id))
+        .where(col(Order.external_id).in_(list(order_keys)))
+    )  # fmt: skip
+    return {key: CouponCheck(code=code, outcome=outcome, reason=reason) for key, code, outcome, reason in rows}

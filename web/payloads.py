@@ -10,8 +10,9 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.typing import FieldDefinition
-from pydantic import BaseModel, Discriminator, RootModel, Tag
+from pydantic import BaseModel, Discriminator, Field, RootModel, SerializeAsAny, Tag
 
+from engine.coupons import CouponCheck
 from engine.ingest import Outcome
 from engine.records import EventRecord, MemberRecord, OrderRecord
 
@@ -74,17 +75,29 @@ class ItemResult(BaseModel):
     reason: str | None = None
 
 
+class OrderResult(ItemResult):
+    coupon: CouponCheck | None = Field(None, description="An order with a coupon_code: redeemed, or why not")
+
+
 class BatchResult(BaseModel):
     inserted: int
     updated: int
     unchanged: int
     rejected: int
-    results: list[ItemResult]
+    results: list[SerializeAsAny[ItemResult]]
 
 
-def respond(outcomes: list[Outcome], batch: bool) -> Response[ItemResult | BatchResult]:
-    """A batch answers 200 with every item's fate; a single record answers like a REST resource would."""
-    items = [ItemResult(key=o.key, status=o.status, reason=o.reason) for o in outcomes]
+def respond(
+    outcomes: list[Outcome], batch: bool, coupons: dict[str, CouponCheck] | None = None
+) -> Response[ItemResult | BatchResult]:
+    """A batch answers 200 with every item's fate; a single record answers like a REST resource would. Orders
+    (`coupons` given) also say what became of the coupon code each carried."""
+    items: list[ItemResult] = [
+        ItemResult(key=o.key, status=o.status, reason=o.reason)
+        if coupons is None
+        else OrderResult(key=o.key, status=o.status, reason=o.reason, coupon=coupons.get(o.key))
+        for o in outcomes
+    ]
     if batch:
         counted = Counter(o.status for o in outcomes)
         return Response(

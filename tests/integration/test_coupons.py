@@ -206,6 +206,9 @@ async def test_the_api_defines_issues_redeems_and_reports(shop: None) -> None:
         order = {"order_id": "api-o1", "member_id": "A", "placed_at": utc_now().isoformat(), "amount": "60",
                  "coupon_code": code}  # fmt: skip
         posted = await api.post("/api/orders", json=order, headers=auth)
+        reused = await api.post("/api/orders", headers=auth, json=[
+            order | {"order_id": "api-o2"}, {k: v for k, v in order.items() if k != "coupon_code"} | {"order_id": "o3"},
+        ])  # fmt: skip
         report = await api.get("/api/coupons/report", headers=auth)
 
     assert saved.status_code == 200 and saved.json()["key"] == "api-5"
@@ -214,6 +217,10 @@ async def test_the_api_defines_issues_redeems_and_reports(shop: None) -> None:
     assert again.json()["code"] == code
     assert nobody.status_code == 404 and nobody.json()["problems"] == ["member Z does not exist"]
     assert over.status_code == 409 and over.json()["problems"] == ["the budget of api-5 (10) is spent"]
-    assert posted.status_code in (200, 201), posted.text
+    assert posted.status_code == 201, posted.text
+    assert posted.json()["coupon"] == {"code": code, "outcome": "redeemed", "reason": posted.json()["coupon"]["reason"]}
+    second, plain = reused.json()["results"]  # the till learns at once that the code was used already
+    assert (second["key"], second["coupon"]["outcome"]) == ("api-o2", "used") and code in second["coupon"]["reason"]
+    assert (plain["key"], plain["coupon"]) == ("o3", None)
     row = next(r for r in report.json() if r["template"] == "api-5")
     assert (row["issued"], row["redeemed"], row["attributed_revenue"]) == (2, 1, "60.00")

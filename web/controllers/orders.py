@@ -8,6 +8,8 @@ from litestar import Controller, Response, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from engine.coupons import CouponCheck, coupon_checks
+from engine.db import session_scope
 from engine.intake import take_orders
 from web.auth import require_api_token
 from web.payloads import BatchResult, ItemResult, OrderPayload, respond
@@ -23,4 +25,10 @@ class OrderController(Controller):
     async def save(self, data: JSONBody[OrderPayload], state: State) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_orders, data.records())
         await deliver_events(state)
-        return respond(outcomes, data.is_batch)
+        coupons = await asyncio.to_thread(_coupon_checks, [o.key for o in outcomes if o.status != "rejected"])
+        return respond(outcomes, data.is_batch, coupons)
+
+
+def _coupon_checks(order_keys: list[str]) -> dict[str, CouponCheck]:
+    with session_scope() as session:
+        return coupon_checks(session, order_keys)
