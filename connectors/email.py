@@ -12,17 +12,10 @@ from email.utils import formatdate
 
 import aiosmtplib
 
+from engine.messages.sending import PermanentFailure, TransientFailure
 from engine.settings import Settings
 
 SMTP_TIMEOUT = 30  # seconds for each SMTP exchange
-
-
-class PermanentFailure(Exception):
-    """The server refused for good (5xx, bad address): retrying will not help."""
-
-
-class TransientFailure(Exception):
-    """Worth another try later (4xx, connection trouble, timeout)."""
 
 
 def message_id(idempotency_key: str, domain: str = "memberflow") -> str:

@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from connectors.email import PermanentFailure, TransientFailure
+from engine.messages.sending import PermanentFailure, TransientFailure
 
 
 def signature(secret: bytes, timestamp: str, body: bytes) -> str:

@@ -13,15 +13,14 @@ from typing import ClassVar, Literal
 from pydantic import Field, HttpUrl
 from temporalio import activity
 
-from connectors.email import PermanentFailure, TransientFailure
 from connectors.webhook import post_webhook
 from engine.db import session_scope
 from engine.ingest import insert_new
 from engine.journey.base import BlockBase, Category
 from engine.journey.ledger import perform_once, record_steps
-from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.messages.outbox import member_variables
-from engine.messages.sending import claim_message, record_result
+from engine.messages.sending import call_provider, claim_message, record_result, send_when_allowed
 from engine.models import Member, Message, table_of
 from engine.settings import get_settings
 
@@ -37,9 +36,7 @@ class CallWebhook(BlockBase):
     help: ClassVar[str] = "Send the member and this journey's coupon or points to another system (signed JSON)."
 
     async def run(self, journey: JourneyRunContext) -> str | None:
-        prepared = await journey.act(self, prepare_webhook)
-        if prepared.detail.get("status") == "queued":
-            await journey.act_with_retries(self, deliver_webhook)
+        await send_when_allowed(journey, self, prepare_webhook, deliver_webhook)
         return None
 
 
@@ -73,19 +70,12 @@ async def deliver_webhook(request: ActionInput) -> ActionResult:
     if message is None:
         return ActionResult(performed=False, detail={"status": "done already"})
     assert message.id is not None and message.body_text is not None
-    try:
-        answer = await post_webhook(
-            str(block.url), message.body_text.encode(), secret=get_settings().webhook_key(),
-            idempotency_key=message.idempotency_key, timeout_seconds=block.timeout_seconds,
-        )  # fmt: skip
-    except PermanentFailure as exc:
-        await asyncio.to_thread(record_result, message.id, None, str(exc))
-        return ActionResult(performed=False, detail={"status": "failed", "reason": str(exc)})
-    except TransientFailure as exc:
-        if activity.info().attempt < PROVIDER_ATTEMPTS:
-            raise
-        reason = f"gave up after {PROVIDER_ATTEMPTS} attempts: {exc}"
-        await asyncio.to_thread(record_result, message.id, None, reason)
-        return ActionResult(performed=False, detail={"status": "failed", "reason": reason})
+    posting = post_webhook(
+        str(block.url), message.body_text.encode(), secret=get_settings().webhook_key(),
+        idempotency_key=message.idempotency_key, timeout_seconds=block.timeout_seconds,
+    )  # fmt: skip
+    answer = await call_provider(message.id, posting, activity.info().attempt)
+    if isinstance(answer, ActionResult):
+        return answer
     await asyncio.to_thread(record_result, message.id, answer, None)
     return ActionResult(performed=True, detail={"status": "sent", "answer": answer})

@@ -10,18 +10,17 @@ and the last attempt marks it failed with the reason. A message is recorded once
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import Field
 from sqlmodel import Session
 from temporalio import activity
 
-from connectors.email import PermanentFailure, TransientFailure, build_email, send_email
+from connectors.email import build_email, send_email
 from engine.journey.base import BlockBase, Category
-from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.messages.outbox import rules_from, unsubscribe_url
-from engine.messages.sending import claim_message, prepare, record_result
+from engine.messages.sending import call_provider, claim_message, prepare, record_result, send_when_allowed
 from engine.messages.templates import template_problems
 from engine.settings import get_settings
 
@@ -42,13 +41,7 @@ class SendEmail(BlockBase):
         return template_problems(session, self.template, "email")
 
     async def run(self, journey: JourneyRunContext) -> str | None:
-        prepared = await journey.act(self, prepare_email)
-        if prepared.detail.get("status") != "queued":
-            return None
-        send_at = datetime.fromisoformat(prepared.detail["send_at"])
-        if send_at > journey.now():
-            await journey.pause(send_at - journey.now())
-        await journey.act_with_retries(self, deliver_email)
+        await send_when_allowed(journey, self, prepare_email, deliver_email)
         return None
 
 
@@ -70,16 +63,8 @@ async def deliver_email(request: ActionInput) -> ActionResult:
         text=message.body_text, idempotency_key=message.idempotency_key,
         unsubscribe_url=unsubscribe_url(rules_from(settings), message.id),
     )  # fmt: skip
-    try:
-        reply = await send_email(settings, email)
-    except PermanentFailure as exc:
-        await asyncio.to_thread(record_result, message.id, None, str(exc))
-        return ActionResult(performed=False, detail={"status": "failed", "reason": str(exc)})
-    except TransientFailure as exc:
-        if activity.info().attempt < PROVIDER_ATTEMPTS:
-            raise  # Temporal tries again with backoff
-        reason = f"gave up after {PROVIDER_ATTEMPTS} attempts: {exc}"
-        await asyncio.to_thread(record_result, message.id, None, reason)
-        return ActionResult(performed=False, detail={"status": "failed", "reason": reason})
+    reply = await call_provider(message.id, send_email(settings, email), activity.info().attempt)
+    if isinstance(reply, ActionResult):
+        return reply
     await asyncio.to_thread(record_result, message.id, str(email["Message-ID"]), None)
     return ActionResult(performed=True, detail={"status": "sent", "reply": reply})

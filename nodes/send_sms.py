@@ -7,18 +7,16 @@ gateway. Each message records its segments and cost (SMS_COST_PER_SEGMENT) for t
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import Field
 from sqlmodel import Session
 from temporalio import activity
 
-from connectors.email import PermanentFailure, TransientFailure
 from connectors.sms import send_sms
 from engine.journey.base import BlockBase, Category
-from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
-from engine.messages.sending import claim_message, prepare, record_result
+from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.messages.sending import call_provider, claim_message, prepare, record_result, send_when_allowed
 from engine.messages.sms import cost, segments
 from engine.messages.templates import template_problems
 from engine.settings import get_settings
@@ -40,13 +38,7 @@ class SendSms(BlockBase):
         return template_problems(session, self.template, "sms")
 
     async def run(self, journey: JourneyRunContext) -> str | None:
-        prepared = await journey.act(self, prepare_sms)
-        if prepared.detail.get("status") != "queued":
-            return None
-        send_at = datetime.fromisoformat(prepared.detail["send_at"])
-        if send_at > journey.now():
-            await journey.pause(send_at - journey.now())
-        await journey.act_with_retries(self, deliver_sms)
+        await send_when_allowed(journey, self, prepare_sms, deliver_sms)
         return None
 
 
@@ -64,18 +56,11 @@ async def deliver_sms(request: ActionInput) -> ActionResult:
         return ActionResult(performed=False, detail={"status": "not sent (done already, or the member opted out)"})
     assert message.id is not None and message.recipient and message.body_text is not None
     text = message.body_text.strip()
-    try:
-        provider_id = await send_sms(settings, to=message.recipient, text=text,
-                                     idempotency_key=message.idempotency_key, message_id=message.id)  # fmt: skip
-    except PermanentFailure as exc:
-        await asyncio.to_thread(record_result, message.id, None, str(exc))
-        return ActionResult(performed=False, detail={"status": "failed", "reason": str(exc)})
-    except TransientFailure as exc:
-        if activity.info().attempt < PROVIDER_ATTEMPTS:
-            raise
-        reason = f"gave up after {PROVIDER_ATTEMPTS} attempts: {exc}"
-        await asyncio.to_thread(record_result, message.id, None, reason)
-        return ActionResult(performed=False, detail={"status": "failed", "reason": reason})
+    sending = send_sms(settings, to=message.recipient, text=text, idempotency_key=message.idempotency_key,
+                       message_id=message.id)  # fmt: skip
+    provider_id = await call_provider(message.id, sending, activity.info().attempt)
+    if isinstance(provider_id, ActionResult):
+        return provider_id
     price = cost(text, settings.sms_cost_per_segment)
     await asyncio.to_thread(record_result, message.id, provider_id, None, price)
     return ActionResult(performed=True, detail={"status": "sent", "segments": segments(text), "cost": str(price)})

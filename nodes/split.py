@@ -19,6 +19,7 @@ from temporalio import activity
 from engine.ab.assign import assign
 from engine.ab.splits import (
     SplitSpec,
+    assignment_of,
     decide,
     decision_of,
     first_assigned_at,
@@ -92,7 +93,7 @@ class Split(BlockBase):
 
     @property
     def spec(self) -> SplitSpec:
-        return SplitSpec.model_validate({"block_id": self.id, **self.without_steps().model_dump()})
+        return SplitSpec.of(self, self.id)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         result = await journey.act(self, assign_member_to_arm)
@@ -155,9 +156,8 @@ def ask_for_winner(request: ActionInput) -> ActionResult:
     block = Split.model_validate(request.block)
     entry = request.entry
     with session_scope() as session:
-        assignment = record_assignment(
-            session, entry.journey_id, block.id, entry.member_id, entry.entry_id, "rest", None, request.now
-        )
+        assignment = assignment_of(session, entry.journey_id, block.id, entry.member_id)
+        assert assignment is not None, "asked for the winner before the member was assigned"
         session.expunge(assignment)
     if assignment.arm is not None:
         return ActionResult(performed=False, detail={"arm": assignment.arm, "group": assignment.group})

@@ -61,11 +61,15 @@ class SplitSpec(BaseModel):
     conversion: Goal | None = None
     threshold: float = 0.95
     fallback: str | None = None
-    alpha: float = 0.05
 
     @property
     def control(self) -> str:
         return next((arm.name for arm in self.arms if arm.control), self.arms[0].name)
+
+    @classmethod
+    def of(cls, block: BaseModel, block_id: str) -> SplitSpec:
+        """The spec of a split block (its arms' steps are not needed and ignored)."""
+        return cls.model_validate({"block_id": block_id, **block.model_dump(include=set(cls.model_fields))})
 
 
 def record_assignment(
@@ -76,15 +80,19 @@ def record_assignment(
     row = {"journey_id": journey_id, "block_id": block_id, "member_id": member_id, "entry_id": entry_id,
            "group": group, "arm": arm, "assigned_at": now}  # fmt: skip
     insert_new(session, table_of(SplitAssignment), [row], "id", conflict_on=["journey_id", "block_id", "member_id"])
-    found = session.scalar(
+    found = assignment_of(session, journey_id, block_id, member_id)
+    assert found is not None
+    return found
+
+
+def assignment_of(session: Session, journey_id: int, block_id: str, member_id: int) -> SplitAssignment | None:
+    return session.scalar(
         select(SplitAssignment).where(
             col(SplitAssignment.journey_id) == journey_id,
             col(SplitAssignment.block_id) == block_id,
             col(SplitAssignment.member_id) == member_id,
         )
     )
-    assert found is not None
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +162,7 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
 
 
 def analysis_request(
-    spec: SplitSpec, found: list[Outcome], alpha: float | None = None, sequential: bool = False
+    spec: SplitSpec, found: list[Outcome], alpha: float = 0.05, sequential: bool = False
 ) -> AnalysisRequest:
     """Counts per arm from the members' outcomes, in the `memberflow ab analyze` shape."""
     arms = []
@@ -170,7 +178,7 @@ def analysis_request(
                 ArmCounts(name=arm.name, users=len(mine), sum=sum(values), sum_squares=sum(v * v for v in values))
             )
     return AnalysisRequest(
-        metric=spec.metric, control=spec.control, alpha=alpha or spec.alpha, sequential=sequential,
+        metric=spec.metric, control=spec.control, alpha=alpha, sequential=sequential,
         weights={arm.name: arm.weight for arm in spec.arms}, arms=arms,
     )  # fmt: skip
 
@@ -335,15 +343,20 @@ def split_spec(plan: Plan, block_id: str) -> tuple[SplitSpec, str]:
         raise InputError([f"journey {plan.journey_key} has no block '{block_id}'"], 404) from None
     if block.type != "split":
         raise InputError([f"block '{block_id}' of journey {plan.journey_key} is a {block.type}, not a split"], 422)
-    spec = SplitSpec.model_validate({"block_id": block_id, **block.model_dump(include=set(SplitSpec.model_fields))})
-    return spec, str(getattr(block, "mode", "split"))
+    return SplitSpec.of(block, block_id), str(getattr(block, "mode", "split"))
 
 
-def split_report(
-    session: Session, journey_key: str, block_id: str, alpha: float = 0.05, sequential: bool = False
-) -> tuple[SplitReport, list[Outcome]]:
-    """The analysis of a split over live data (test group only in "test, then send the winner"), with the members'
-    outcomes for the CSV export."""
+@dataclass(frozen=True, slots=True)
+class LiveSplit:
+    journey_id: int
+    spec: SplitSpec
+    mode: str
+    conversion: Goal
+    members: list[Outcome]  # every assigned member, held ones included
+
+
+def live_split(session: Session, journey_key: str, block_id: str) -> LiveSplit:
+    """A live journey's split block and each member it assigned, with their outcome so far."""
     from engine.journey.store import live_plan
 
     journey, plan = live_plan(session, journey_key)
@@ -351,12 +364,23 @@ def split_report(
     conversion = conversion_of(spec, plan)
     assert journey.id is not None
     found = outcomes(session, journey.id, block_id, conversion, ("split", "test", "rest"))
+    return LiveSplit(journey.id, spec, mode, conversion, found)
+
+
+def split_report(
+    session: Session, journey_key: str, block_id: str, alpha: float = 0.05, sequential: bool = False
+) -> tuple[SplitReport, list[Outcome]]:
+    """The analysis of a split over live data (test group only in "test, then send the winner"), with the members'
+    outcomes for the CSV export."""
+    split = live_split(session, journey_key, block_id)
+    spec, conversion, mode, found = split.spec, split.conversion, split.mode, split.members
+    journey_id = split.journey_id
     measured = [o for o in found if o.group in ("split", "test")]
-    decision = decision_of(session, journey.id, block_id)
+    decision = decision_of(session, journey_id, block_id)
     report = SplitReport(
         journey=journey_key, block=block_id, mode=mode, conversion=conversion,
         analysis=analyze(analysis_request(spec, measured, alpha, sequential)),
-        secondary=secondary(session, journey.id, measured, [arm.name for arm in spec.arms]),
+        secondary=secondary(session, journey_id, measured, [arm.name for arm in spec.arms]),
         decision=None if decision is None else {"winner": decision.winner, "reason": decision.reason,
                                                 "decided_at": decision.decided_at.isoformat()},
     )  # fmt: skip

@@ -3,16 +3,30 @@ claim the message before the call, record the result after it. Blocks (nodes/sen
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.db import session_scope
+from engine.journey.base import BlockBase
 from engine.journey.ledger import perform_once, record_steps
-from engine.journey.runtime import ActionInput, ActionResult
+from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
 from engine.messages.outbox import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
 from engine.messages.templates import Channel, find_template
 from engine.models import Message, utc_now
 from engine.settings import get_settings
+
+T = TypeVar("T")
+
+
+class PermanentFailure(Exception):
+    """The provider refused for good (5xx, bad address): retrying will not help."""
+
+
+class TransientFailure(Exception):
+    """Worth another try later (4xx, connection trouble, timeout)."""
 
 
 def prepare(
@@ -43,6 +57,24 @@ def prepare(
         return ActionResult(performed=performed, detail=detail)
 
 
+async def send_when_allowed(
+    journey: JourneyRunContext,
+    block: BlockBase,
+    prepare_activity: Callable[[ActionInput], ActionResult],
+    deliver_activity: Callable[[ActionInput], Awaitable[ActionResult]],
+) -> None:
+    """A message block's step: record the message; if it may go, wait out quiet hours when it was deferred, then
+    hand it to the provider (retried with backoff under the block's idempotency key)."""
+    prepared = await journey.act(block, prepare_activity)
+    if prepared.detail.get("status") != "queued":
+        return
+    if send_at := prepared.detail.get("send_at"):
+        wait = datetime.fromisoformat(send_at) - journey.now()
+        if wait.total_seconds() > 0:
+            await journey.pause(wait)
+    await journey.act_with_retries(block, deliver_activity)
+
+
 def claim_message(key: str) -> Message | None:
     with session_scope() as session:
         return claim(session, key, utc_now())
@@ -55,3 +87,19 @@ def record_result(message_id: int, provider_id: str | None, failure: str | None,
             mark_sent(session, message_id, provider_id, utc_now(), cost)
         else:
             mark_failed(session, message_id, failure, utc_now())
+
+
+async def call_provider(message_id: int, call: Awaitable[T], attempt: int) -> T | ActionResult:
+    """The provider's answer; or, on a permanent failure or a transient one at the last attempt, the message marked
+    failed and the block's result saying why. A transient failure before the last attempt is raised, so Temporal
+    tries again with backoff."""
+    try:
+        return await call
+    except PermanentFailure as exc:
+        reason = str(exc)
+    except TransientFailure as exc:
+        if attempt < PROVIDER_ATTEMPTS:
+            raise
+        reason = f"gave up after {PROVIDER_ATTEMPTS} attempts: {exc}"
+    await asyncio.to_thread(record_result, message_id, None, reason)
+    return ActionResult(performed=False, detail={"status": "failed", "reason": reason})

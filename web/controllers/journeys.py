@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field, model_validator
 
-from engine.ab.splits import SplitReport, split_report, write_outcomes_csv
+from engine.ab.splits import SplitReport, live_split, split_report, write_outcomes_csv
 from engine.campaigns import Effect, campaign_effect
 from engine.db import session_scope
 from engine.errors import InputError
@@ -86,9 +86,9 @@ class JourneyController(Controller):
     @get("/{key:str}/splits/{block:str}/members.csv", sync_to_thread=True, summary="Each member's arm and outcome")
     def split_members(self, key: FromPath[str], block: FromPath[str]) -> Response[str]:
         with session_scope() as session:
-            _, outcomes = split_report(session, key, block)
+            members = live_split(session, key, block).members
         text = io.StringIO()
-        write_outcomes_csv(text, outcomes)
+        write_outcomes_csv(text, members)
         filename = f"{key}-{block}-members.csv"
         return Response(text.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
