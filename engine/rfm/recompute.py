@@ -7,9 +7,9 @@ it already stored instead of storing a second one. The first run ever is the bas
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,77 +32,148 @@ def analysis_bounds(as_of: date, window_days: int | None, zone: ZoneInfo) -> tup
     return until, (since.astimezone(UTC) if since else None)
 
 
+LATER_SHARE = 0.05
+"""Beyond this share of members with orders on or after `as_of` (a recompute as of a past date), every order is
+checked against `as_of` in the aggregate itself."""
+FIRST_ROWS = 20_000  # the rows that tell whether the aggregate may go without the upper bound
+MEMBERS_PER_QUERY = 500
+
+
 def member_values(session: Session, as_of: date, window_days: int | None, zone: ZoneInfo) -> MemberValues:
     """Recency (days from the last order's date in the shop's zone to `as_of`), frequency and spend per member.
 
-    One aggregate over the orders, read through the driver: a million result rows cost more in SQLAlchemy's row
-    machinery than in the database.
+    One aggregate over the orders that also answers the recency, read through the driver: a million result rows
+    cost more in SQLAlchemy's row machinery than in the database. Orders on or after `as_of` do not count, but
+    the usual run, as of today, meets few: the aggregate goes without comparing every order with `as_of`, and
+    the members whose last order falls on or after it (recency ≤ 0) are summed again with the bound. When the
+    first rows show many such members, it starts over with the bound for everyone.
     """
-    until, since = analysis_bounds(as_of, window_days, zone)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    bounds = [until] + ([since] if since else [])
-    params: list[Any] = [
-        b.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite else b for b in bounds
-    ]
-    window = f" AND placed_at >= {mark}" if since else ""
-    # PostgreSQL knows time zones: it answers the recency itself; SQLite's naive UTC text is placed in Python.
-    last = "max(placed_at)" if sqlite else "CAST(%s AS date) - CAST(max(placed_at) AT TIME ZONE %s AS date)"
-    if not sqlite:
-        params = [as_of, zone.key, *params]
-    sql = (
-        f"SELECT member_id, {last}, count(*), CAST(ROUND(sum(amount) * 100) AS BIGINT) FROM orders "  # noqa: S608
-        f"WHERE placed_at < {mark}{window} GROUP BY member_id"
-    )
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not rows:
-        return MemberValues([], [], [], [])
-    members, recency, counts, cents = (list(column) for column in zip(*rows, strict=True))
-    if sqlite:
-        days_before = DaysBefore(as_of, zone, sample=recency[0])
-        recency = [days_before(t) for t in recency]
-    return MemberValues(members, recency, counts, cents)
+    facts = _OrderFacts(session, as_of, window_days, zone)
+    rows = facts.unbounded()
+    if rows is None:
+        return MemberValues.of(facts.bounded())
+    values = MemberValues.of(rows)
+    later = values.recency <= 0
+    if not later.any():
+        return values
+    again = facts.bounded(values.members[later].tolist())
+    return values.without(later).plus(MemberValues.of(again))
 
 
-class DaysBefore:
-    """Whole days from the local date of a UTC instant to `as_of`, by bisecting the local midnights before `as_of`.
+Facts = list[tuple[int, int, int, int]]
 
-    Exact across DST changes, and as fast as a lookup: instants are compared in the form the database returned them
-    (SQLite's naive UTC text, or aware datetimes), with no parsing for the ten years before `as_of`.
-    """
 
-    YEARS = 10
+class _OrderFacts:
+    """The per-member aggregate over the orders inside the window, with or without the `as_of` bound."""
 
-    def __init__(self, as_of: date, zone: ZoneInfo, sample: datetime | str) -> None:
-        self.as_of, self.zone = as_of, zone
-        days = 366 * self.YEARS
-        midnights = [
-            datetime.combine(as_of - timedelta(days=k), time(), zone).astimezone(UTC) for k in range(days, -1, -1)
-        ]
-        self.as_text = isinstance(sample, str)
-        self.midnights: list[Any] = (
-            [m.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") for m in midnights]
-            if self.as_text
-            else midnights
+    def __init__(self, session: Session, as_of: date, window_days: int | None, zone: ZoneInfo) -> None:
+        self.session = session
+        self.until, self.since = analysis_bounds(as_of, window_days, zone)
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+        if self.sqlite:  # naive UTC text: each instant moves by its zone's offset at the time, then to its day
+            self.recency, self.recency_params = days_before_sql("max(placed_at)", as_of, zone, self.until), []
+        else:  # PostgreSQL knows time zones
+            self.recency = "CAST(%s AS date) - CAST(max(placed_at) AT TIME ZONE %s AS date)"
+            self.recency_params = [as_of, zone.key]
+
+    def unbounded(self) -> Facts | None:
+        """Every member's facts counting orders on or after `as_of` too; None as soon as the first rows show that
+        too many members have such orders."""
+        cursor = self._execute(self._query(False), [])
+        try:
+            first = list(cursor.fetchmany(FIRST_ROWS))
+            if sum(1 for row in first if row[1] <= 0) > LATER_SHARE * len(first):
+                return None
+            return first + list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def bounded(self, members: list[int] | None = None) -> Facts:
+        """The facts of every member, or of these, from orders before `as_of` only."""
+        if members is None:
+            return self._fetch(self._query(True), [])
+        rows: Facts = []
+        for start in range(0, len(members), MEMBERS_PER_QUERY):
+            some = members[start : start + MEMBERS_PER_QUERY]
+            rows += self._fetch(self._query(True, f"member_id IN ({', '.join([self.mark] * len(some))})"), some)
+        return rows
+
+    def _query(self, bounded: bool, *more: str) -> tuple[str, list[Any]]:
+        conditions, params = [], list(self.recency_params)
+        for condition, instant in (("placed_at < ", self.until if bounded else None), ("placed_at >= ", self.since)):
+            if instant is not None:
+                conditions.append(condition + self.mark)
+                params.append(_utc_text(instant) if self.sqlite else instant)
+        where = f" WHERE {' AND '.join([*conditions, *more])}" if conditions or more else ""
+        sql = (
+            f"SELECT member_id, {self.recency}, count(*), CAST(ROUND(sum(amount) * 100) AS BIGINT) "  # noqa: S608
+            f"FROM orders{where} GROUP BY member_id"
         )
-        self.days = days
+        return sql, params
 
-    def __call__(self, instant: datetime | str) -> int:
-        passed = bisect_right(self.midnights, instant)  # local midnights at or before the instant
-        if passed:
-            return self.days + 1 - passed
-        return (self.as_of - _as_utc(instant).astimezone(self.zone).date()).days  # older than ten years
+    def _execute(self, query: tuple[str, list[Any]], more: list[Any]) -> Any:
+        cursor = self.session.connection().connection.cursor()
+        cursor.execute(query[0], query[1] + more)
+        return cursor
+
+    def _fetch(self, query: tuple[str, list[Any]], more: list[Any]) -> Facts:
+        cursor = self._execute(query, more)
+        try:
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
 
-def _as_utc(value: datetime | str) -> datetime:
-    if isinstance(value, str):  # SQLite keeps naive UTC text
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def days_before_sql(instant: str, as_of: date, zone: ZoneInfo, until: datetime) -> str:
+    """A SQLite expression: whole days from the local date in `zone` of `instant` (naive UTC text, before `until`)
+    to `as_of`, in integers: the instant's Julian seconds plus the zone's offset then, floored to its Julian day.
+    The offset is chosen by a CASE over the zone's changes, newest first (most orders are recent)."""
+    changes = offset_changes(zone, until)
+    cases = " ".join(f"WHEN {instant} >= '{_utc_text(start)}' THEN {offset}" for start, offset in reversed(changes[1:]))
+    offset = f"CASE {cases} ELSE {changes[0][1]} END" if cases else str(changes[0][1])
+    # julianday keeps milliseconds (23:59:59.9999 would round up a day): whole seconds, which midnights are
+    julian_seconds = f"CAST(round(julianday(substr({instant}, 1, 19)) * 86400) AS INTEGER)"
+    julian_day_number = as_of.toordinal() + 1_721_425  # `as_of`'s Julian day number
+    return f"{julian_day_number} - ({julian_seconds} + {offset} + 43200) / 86400"
+
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+@cache
+def offset_changes(zone: ZoneInfo, until: datetime) -> tuple[tuple[datetime, int], ...]:
+    """(UTC instant, the zone's offset in seconds from then on), oldest first, from 1900 to `until`.
+
+    Probed a week at a time, each change pinned to the second by bisection (a change undone within a week would
+    go unseen: time zones have none); offsets before 1900 count as 1900's.
+    """
+
+    def offset(at: datetime) -> int:
+        shift = at.astimezone(zone).utcoffset()
+        return int(shift.total_seconds()) if shift is not None else 0
+
+    changes = [(EARLIEST, offset(EARLIEST))]
+    probe = EARLIEST
+    while probe < until:
+        following = probe + timedelta(days=7)
+        if offset(following) == changes[-1][1]:
+            probe = following
+            continue
+        before, after = probe, following  # the offset changes in (before, after]
+        while after - before > timedelta(seconds=1):
+            middle = (before + (after - before) / 2).replace(microsecond=0)
+            if offset(middle) == changes[-1][1]:
+                before = middle
+            else:
+                after = middle
+        changes.append((after, offset(after)))
+        probe = after
+    return tuple(changes)
+
+
+def _utc_text(instant: datetime) -> str:
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def find_run(session: Session, run_key: str) -> RfmRun | None:
@@ -158,9 +229,9 @@ def recompute(
 def _store_scores(session: Session, run_id: int, scored: Scored) -> None:
     """One row per member, written with the driver's bulk path (a million rows through the ORM would dominate)."""
     v = scored.values
-    monetary = [c / 100 for c in v.monetary_cents]
-    rows = list(zip(repeat(run_id), v.members, v.recency, v.frequency, monetary, scored.r, scored.f, scored.m,
-               scored.segment8, scored.segment11))  # fmt: skip
+    monetary = (v.monetary_cents / 100).tolist()
+    rows = zip(repeat(run_id), v.members.tolist(), v.recency.tolist(), v.frequency.tolist(), monetary,
+               scored.r, scored.f, scored.m, scored.segment8, scored.segment11)  # fmt: skip
     columns = "run_id, member_id, recency, frequency, monetary, r, f, m, segment8, segment11"
     cursor = session.connection().connection.cursor()
     try:
@@ -169,7 +240,8 @@ def _store_scores(session: Session, run_id: int, scored: Scored) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(f"INSERT INTO rfm_scores ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+            insert = f"INSERT INTO rfm_scores ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+            cursor.executemany(insert, rows)  # type: ignore[arg-type]  # sqlite3 takes any iterable of rows
     finally:
         cursor.close()
 

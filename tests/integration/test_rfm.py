@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -96,6 +96,50 @@ def test_the_window_keeps_only_recent_orders_and_cut_points_replace_quintiles() 
     assert got["m3"][:4] == (18, 1, Decimal("80.00"), 3)
     assert stored.window_days == 30
     assert stored.scheme["r"] == [7, 14, 30, 90]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "members_with_later_orders"),
+    [(date(2026, 3, 10), 3), (date(2026, 1, 1), 120)],  # the daily run, with a few; a past date, with most
+    ids=["few-later-orders", "most-orders-later"],
+)
+def test_orders_on_or_after_the_analysis_day_never_count(
+    tmp_path: Path, db: None, as_of: date, members_with_later_orders: int
+) -> None:
+    """A few members who ordered since midnight are summed again without those orders; when most did, the
+    aggregate bounds every order. Either way each member's values are those of the orders before `as_of` alone."""
+    members = tmp_path / "members.csv"
+    members.write_text("member_id\n" + "".join(f"p{i}\n" for i in range(150)), encoding="utf-8")
+    orders: list[tuple[str, str, datetime, Decimal]] = []
+    for i in range(149):  # two or three orders each over 2025; p149 orders only after the day
+        for k in range(2 + i % 2):
+            placed = datetime(2025, 1 + (i + 5 * k) % 12, 1 + i % 28, (7 * i + k) % 24, tzinfo=SHANGHAI)
+            orders.append((f"q{i}-{k}", f"p{i}", placed, Decimal(10 + i) + Decimal(k) / 4))
+    for i in (0, 1, 2):  # on the day itself and after, in Shanghai
+        orders.append((f"late{i}", f"p{i}", datetime(2026, 3, 10, 0, 5 + i, tzinfo=SHANGHAI), Decimal(500)))
+    orders.append(("only-late", "p149", datetime(2026, 3, 11, tzinfo=SHANGHAI), Decimal(7)))
+    if as_of == date(2026, 1, 1):  # most members also ordered in January 2026
+        orders += [
+            (f"jan{i}", f"p{i}", datetime(2026, 1, 1 + i % 28, 9, tzinfo=SHANGHAI), Decimal(1)) for i in range(120)
+        ]
+    orders_csv = tmp_path / "orders.csv"
+    orders_csv.write_text(
+        "order_id,member_id,placed_at,amount\n" + "".join(f"{o},{m},{t.isoformat()},{a}\n" for o, m, t, a in orders),
+        encoding="utf-8",
+    )
+    assert import_csv(members, "members").rejected == 0
+    assert import_csv(orders_csv, "orders").rejected == 0
+    later = {m for _, m, t, _ in orders if t.date() >= as_of}
+    assert len(later) >= members_with_later_orders
+
+    expected: dict[str, tuple[int, int, Decimal]] = {}
+    for _, member, placed, amount in sorted(orders, key=lambda order: order[2]):
+        if placed.date() < as_of:
+            _, count, spent = expected.get(member, (0, 0, Decimal(0)))
+            expected[member] = ((as_of - placed.date()).days, count + 1, spent + amount)
+    got = {member: row[:3] for member, row in scores(run(as_of=as_of).id).items()}
+    assert got == expected
+    assert "p149" not in got  # ordered only after the day
 
 
 @pytest.mark.usefixtures("shop")

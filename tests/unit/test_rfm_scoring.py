@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from engine.rfm.recompute import DaysBefore
+from engine.rfm.recompute import EARLIEST, days_before_sql, offset_changes
 from engine.rfm.scoring import MemberValues, RfmScheme, quintile_scores, score_members, threshold_scores
 from engine.rfm.segments import SEGMENT11_NAMES, SEGMENTS8, SEGMENTS11, segment8, segment11
 
@@ -117,19 +118,38 @@ def test_custom_cuts_replace_one_dimension_only() -> None:
 
 
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"])
-def test_days_before_counts_local_dates_across_daylight_saving(zone: str) -> None:
+def test_recency_counts_local_dates_across_daylight_saving(zone: str) -> None:
+    """SQLite keeps naive UTC text; the recency expression must land each instant on its local date."""
     tz = ZoneInfo(zone)
     as_of = date(2026, 11, 3)
-    start = datetime(2016, 1, 1, tzinfo=UTC)
+    start = datetime(1995, 1, 1, tzinfo=UTC)
     until = datetime.combine(as_of, time(), tz).astimezone(UTC)
-    every_16_hours_and_37_minutes = (start + timedelta(minutes=k) for k in range(0, 5_600_000, 997))
-    instants = [t for t in every_16_hours_and_37_minutes if t < until] + [
-        datetime(2014, 5, 1, 12, tzinfo=UTC),  # older than the ten years it bisects: computed directly
-        until - timedelta(microseconds=1),  # the last instant that counts
-    ]
-    text = DaysBefore(as_of, tz, sample="2026-01-01 00:00:00.000000")
-    aware = DaysBefore(as_of, tz, sample=start)
-    for instant in instants:
-        expected = (as_of - instant.astimezone(tz).date()).days
-        as_text = instant.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        assert text(as_text) == aware(instant) == expected, instant
+    every_16_hours_and_37_minutes = (start + timedelta(minutes=k) for k in range(0, 16_600_000, 997))
+    instants = [t for t in every_16_hours_and_37_minutes if t < until]
+    for change, _ in offset_changes(tz, until)[1:]:  # each side of every change of offset
+        instants += [change - timedelta(seconds=1), change, change + timedelta(seconds=1)]
+    instants += [datetime(1890, 5, 1, 12, tzinfo=UTC), until - timedelta(microseconds=1)]  # oldest, last counted
+    instants = [t for t in instants if t < until]
+    expression = days_before_sql("instant", as_of, tz, until)
+    database = sqlite3.connect(":memory:")
+    database.execute("CREATE TABLE t (instant TEXT)")
+    database.executemany("INSERT INTO t VALUES (?)", [(_naive_utc(t),) for t in instants])
+    got = [days for (days,) in database.execute(f"SELECT {expression} FROM t ORDER BY rowid")]  # noqa: S608
+    expected = [(as_of - (t.astimezone(tz) if t >= EARLIEST else t + _first_offset(tz)).date()).days for t in instants]
+    assert got == expected
+
+
+def test_offset_changes_are_the_zones_own() -> None:
+    tz = ZoneInfo("America/New_York")
+    changes = dict(offset_changes(tz, datetime(2026, 1, 1, tzinfo=UTC)))
+    assert changes[datetime(2025, 3, 9, 7, tzinfo=UTC)] == -4 * 3600  # 02:00 EST → EDT
+    assert changes[datetime(2025, 11, 2, 6, tzinfo=UTC)] == -5 * 3600  # 02:00 EDT → EST
+    assert offset_changes(ZoneInfo("Asia/Shanghai"), datetime(2026, 1, 1, tzinfo=UTC))[-1][1] == 8 * 3600
+
+
+def _naive_utc(instant: datetime) -> str:
+    return instant.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _first_offset(tz: ZoneInfo) -> timedelta:
+    return timedelta(seconds=offset_changes(tz, datetime(2026, 1, 1, tzinfo=UTC))[0][1])
