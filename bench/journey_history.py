@@ -28,8 +28,8 @@ from bench.baselines import HandWrittenJourney
 from bench.journey_lab import BASELINE_ACTIVITIES, BASELINE_WORKFLOWS, load_members, publish_live
 from engine.settings import get_settings
 from workflows.enroll import enroll, entry_key_for, workflow_id_for
-from workflows.journey_run import JourneyRunResult
-from workflows.worker import ACTIVITIES, WORKFLOWS
+from workflows.journey_activities import JourneyRunResult
+from workflows.worker import ACTIVITIES, WORKFLOW_RUNNER, WORKFLOWS
 
 JOURNEY = {
     "id": "representative", "name": "典型旅程", "trigger": {"type": "manual"},
@@ -76,6 +76,7 @@ async def main(members: int) -> None:
                 workflows=[*WORKFLOWS, *BASELINE_WORKFLOWS],
                 activities=[*ACTIVITIES, *BASELINE_ACTIVITIES],
                 activity_executor=executor,
+                workflow_runner=WORKFLOW_RUNNER,
             ),
         ):
             await enroll(env.client, plan, keys, "bench", task_queue=queue)

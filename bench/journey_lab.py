@@ -55,7 +55,7 @@ from engine.journey.store import live_plan, publish  # noqa: E402
 from engine.models import Member, utc_now  # noqa: E402
 from engine.settings import get_settings  # noqa: E402
 from engine.tagging import add_tag  # noqa: E402
-from workflows.worker import ACTIVITIES, WORKFLOWS  # noqa: E402
+from workflows.worker import ACTIVITIES, WORKFLOW_RUNNER, WORKFLOWS  # noqa: E402
 
 # --- The hand-written baselines ------------------------------------------------------------------------------------
 
@@ -153,6 +153,7 @@ async def run_worker() -> None:
             workflows=[*WORKFLOWS, *BASELINE_WORKFLOWS],
             activities=[*ACTIVITIES, *BASELINE_ACTIVITIES],
             activity_executor=executor,
+            workflow_runner=WORKFLOW_RUNNER,
             max_concurrent_activities=32,
         )
         await worker.run()

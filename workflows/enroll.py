@@ -12,7 +12,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from engine.journey.plan import Plan
-from workflows.journey_run import JourneyRun, JourneyRunInput
+from workflows.journey_activities import JourneyRunInput
+from workflows.journey_run import JourneyRun
 
 START_CONCURRENCY = 64
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -25,6 +25,24 @@ from engine.journey.runtime import EntryRef, StepRecord
 from engine.models import Conversion, Journey, JourneyEntry, Member, table_of
 from engine.settings import get_settings
 from nodes import Condition
+
+RunStatus = Literal["not_entered", "completed", "converted", "exited"]
+
+
+class JourneyRunInput(BaseModel):
+    """What starts a JourneyRun. The workflow's own payloads live here, outside its module: the sandbox imports
+    a workflow's module afresh for every run, and building pydantic models each time would dominate a short run."""
+
+    plan: Plan
+    member_key: str
+    entry_key: str
+    trigger_event_id: int | None = None
+
+
+class JourneyRunResult(BaseModel):
+    status: RunStatus
+    reason: str = ""
+    blocks: list[str] = []
 
 
 class MemberEventSignal(BaseModel):

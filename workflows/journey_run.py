@@ -9,9 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
@@ -24,7 +23,10 @@ with workflow.unsafe.imports_passed_through():
         ChooseInput,
         EnterInput,
         FinishInput,
+        JourneyRunInput,
+        JourneyRunResult,
         MemberEventSignal,
+        RunStatus,
         StepsInput,
         choose_branch,
         enter_journey,
@@ -41,20 +43,6 @@ PROVIDER_RETRY = RetryPolicy(  # a provider down for a while: keep trying for ab
 )  # fmt: skip
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
-RunStatus = Literal["not_entered", "completed", "converted", "exited"]
-
-
-class JourneyRunInput(BaseModel):
-    plan: Plan
-    member_key: str
-    entry_key: str
-    trigger_event_id: int | None = None
-
-
-class JourneyRunResult(BaseModel):
-    status: RunStatus
-    reason: str = ""
-    blocks: list[str] = []
 
 
 @workflow.defn

@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import nodes
 from connectors.temporal import connect
@@ -29,6 +30,12 @@ ACTIVITIES: Sequence[Callable[..., Any]] = (
     enroll_candidates, recompute_rfm, apply_tag_rules, expire_points_due, *nodes.ACTIVITIES,
 )  # fmt: skip
 
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("engine", "nodes")
+)
+"""The sandbox, with memberflow's models and blocks passed through (they keep no module state and reach the
+outside only through activities) so that a new run does not import and build them again."""
+
 
 def build_worker(client: Client, settings: Settings, executor: concurrent.futures.Executor) -> Worker:
     return Worker(
@@ -37,6 +44,7 @@ def build_worker(client: Client, settings: Settings, executor: concurrent.future
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
         activity_executor=executor,
+        workflow_runner=WORKFLOW_RUNNER,
         max_concurrent_activities=32,
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -37,8 +37,9 @@ from engine.journey.store import Published, live_plan, publish
 from engine.models import Member, MemberTag, Tag, utc_now
 from engine.settings import get_settings
 from workflows.enroll import EnrollReport, enroll, entry_key_for, workflow_id_for
-from workflows.journey_run import JourneyRun, JourneyRunResult
-from workflows.worker import ACTIVITIES, WORKFLOWS
+from workflows.journey_activities import JourneyRunResult
+from workflows.journey_run import JourneyRun
+from workflows.worker import ACTIVITIES, WORKFLOW_RUNNER, WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -157,7 +158,7 @@ async def worker(
     record_as = request.node.name if os.environ.get("RECORD_HISTORIES") == "1" else None
     async with Worker(
         time_skipping.client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
-        activity_executor=executor,
+        activity_executor=executor, workflow_runner=WORKFLOW_RUNNER,
     ):  # fmt: skip
         yield Lane(time_skipping.client, time_skipping, task_queue, record_as)
 
@@ -192,7 +193,7 @@ async def live_worker(
     """A worker on the dev server: time runs at its real pace here."""
     client = await Client.connect(dev_server, data_converter=pydantic_data_converter)
     async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
-                      activity_executor=executor):  # fmt: skip
+                      activity_executor=executor, workflow_runner=WORKFLOW_RUNNER):  # fmt: skip
         yield Lane(client, WorkflowEnvironment.from_client(client), task_queue)
 
 

@@ -21,7 +21,7 @@ from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.enroll import enroll
 from workflows.journey_activities import MemberEventSignal
 from workflows.journey_run import JourneyRun
-from workflows.worker import ACTIVITIES, WORKFLOWS
+from workflows.worker import ACTIVITIES, WORKFLOW_RUNNER, WORKFLOWS
 
 pytestmark = [pytest.mark.database]
 
@@ -244,7 +244,12 @@ async def test_a_member_started_before_the_pause_enters_and_holds(
     handle = worker.handle(plan, "M1")
 
     async with Worker(
-        worker.client, task_queue="backlog", workflows=WORKFLOWS, activities=ACTIVITIES, activity_executor=executor
+        worker.client,
+        task_queue="backlog",
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        activity_executor=executor,
+        workflow_runner=WORKFLOW_RUNNER,
     ):
         for _ in range(200):  # the entry is written by the run's first task
             if _entries("backlogged"):

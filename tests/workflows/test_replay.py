@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.workflows.conftest import HISTORIES
-from workflows.worker import WORKFLOWS
+from workflows.worker import WORKFLOW_RUNNER, WORKFLOWS
 
 STORED = sorted(HISTORIES.glob("*.json"))
 
@@ -33,7 +33,9 @@ def stored(path: Path) -> WorkflowHistory:
 @pytest.mark.parametrize("path", STORED, ids=lambda path: path.stem.split("--")[0][5:])
 async def test_a_stored_history_replays_on_the_current_code(path: Path) -> None:
     history = stored(path)
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=list(WORKFLOWS), data_converter=pydantic_data_converter, workflow_runner=WORKFLOW_RUNNER
+    )
 
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
 

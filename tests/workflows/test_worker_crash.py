@@ -28,7 +28,7 @@ from engine.settings import get_settings
 from tests.smtp_sink import Sink
 from tests.workflows.conftest import load_members, publish_live
 from workflows.enroll import enroll, workflow_id_for
-from workflows.journey_run import JourneyRunResult
+from workflows.journey_activities import JourneyRunResult
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 EXAMPLES = Path(__file__).parents[2] / "examples"
