@@ -2,7 +2,9 @@
 SMTP sink, against sending the same number of emails with aiosmtplib straight from one process (the same sink, 20
 at a time). Goal: journey rate / raw rate >= 0.7.
 
-Usage: python -m bench.email_throughput [--emails 1000]
+Usage: python -m bench.email_throughput [--emails 1000] [--workers 1]
+
+With --workers N the journeys run on N worker processes (one Python process uses one core at most).
 
 The journey's time runs from the enroll call until the last message is recorded as sent, so it includes starting
 the runs, the rules and rendering, recording each message before and after SMTP, and the workflow steps around it.
@@ -110,21 +112,21 @@ async def machinery_rate(lab: Lab, runs: int) -> float:
     return runs / seconds_since(began)
 
 
-async def main(emails: int) -> None:
+async def main(emails: int, workers: int) -> None:
     upgrade(get_settings().sqlalchemy_url)
     counter = Counter()
     sink = Controller(counter, hostname="127.0.0.1", port=get_settings().smtp_port)
     sink.start()
     try:
         raw = await raw_rate(emails)
-        async with Lab() as lab:
+        async with Lab(workers) as lab:
             journey = await journey_rate(lab, emails)
             machinery = await machinery_rate(lab, emails)
     finally:
         sink.stop()
     print(f"emails: {emails}; the sink received {counter.received}")
     print(f"raw aiosmtplib from one process ({RAW_CONCURRENCY} at a time): {raw:.0f} emails/s")
-    print(f"through journeys and the worker: {journey:.0f} emails/s")
+    print(f"through journeys and {workers} worker process{'es' if workers > 1 else ''}: {journey:.0f} emails/s")
     print(f"ratio journey / raw: {journey / raw:.2f} (goal >= 0.7)")
     print(
         f"the same members through an add_tag journey (the machinery alone): {machinery:.0f} runs/s; "
@@ -135,4 +137,6 @@ async def main(emails: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--emails", type=int, default=1000)
-    asyncio.run(main(parser.parse_args().emails))
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.emails, arguments.workers))

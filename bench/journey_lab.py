@@ -104,19 +104,21 @@ def publish_live(journey: dict[str, object]) -> Plan:
 
 
 class Lab:
-    """The dev server and a worker process; `async with Lab() as lab:` gives `lab.client`."""
+    """The dev server and worker processes (one unless told); `async with Lab() as lab:` gives `lab.client`."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
         self.children: list[subprocess.Popen[bytes]] = []
         self.client: Client
+        self.workers = workers
 
     async def __aenter__(self) -> Lab:
         settings = get_settings()
         upgrade(settings.sqlalchemy_url)
         self.children.append(start_dev_server(settings))
         self.client = await connect(settings)
-        self.start("worker")
-        await asyncio.sleep(2)  # the worker connects and polls
+        for _ in range(self.workers):
+            self.start("worker")
+        await asyncio.sleep(2)  # the workers connect and poll
         return self
 
     def start(self, *command: str) -> subprocess.Popen[bytes]:
