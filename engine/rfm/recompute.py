@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import lru_cache
 from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -141,7 +141,7 @@ def days_before_sql(instant: str, as_of: date, zone: ZoneInfo, until: datetime) 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
-@cache
+@lru_cache(maxsize=16)  # per zone and day: the daily run asks once a day
 def offset_changes(zone: ZoneInfo, until: datetime) -> tuple[tuple[datetime, int], ...]:
     """(UTC instant, the zone's offset in seconds from then on), oldest first, from 1900 to `until`.
 
