@@ -53,6 +53,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def id_batches(ids: list[int], size: int = 500) -> list[list[int]]:
+    """Ids in lists short enough for one `IN (…)` (SQLite allows a limited number of parameters)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 def get_engine() -> Engine:
     return engine_for(get_settings().sqlalchemy_url)
 

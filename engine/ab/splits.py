@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
 from engine.ab.assign import Group
+from engine.db import id_batches
 from engine.errors import InputError
 from engine.ingest import insert_new
 from engine.journey.events import Goal
@@ -128,7 +129,7 @@ def outcomes(
     members = [a.member_id for a, _ in rows]
     events: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
     orders: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for chunk in _chunks(members):
+    for chunk in id_batches(members):
         for member_id, occurred_at, properties in session.execute(
             select(col(Event.member_id), col(Event.occurred_at), col(Event.properties)).where(
                 col(Event.member_id).in_(chunk),
@@ -155,10 +156,6 @@ def outcomes(
         first = converted[0] if converted else None
         found.append(Outcome(assignment.member_id, member_key, assignment.group, assignment.arm, since, first, revenue))
     return found
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def analysis_request(
@@ -285,7 +282,7 @@ def secondary(session: Session, journey_id: int, found: list[Outcome], arms: lis
     for o in found:
         if o.arm in rows:
             rows[o.arm].revenue += o.revenue
-    for chunk in _chunks(list(since)):
+    for chunk in id_batches(list(since)):
         mine = (col(Message.journey_id) == journey_id, col(Message.member_id).in_(chunk))
         for member_id, created, status, opened, clicked, channel, cost in session.execute(
             select(col(Message.member_id), col(Message.created_at), col(Message.status), col(Message.first_opened_at),
@@ -373,18 +370,16 @@ def split_report(
     """The analysis of a split over live data (test group only in "test, then send the winner"), with the members'
     outcomes for the CSV export."""
     split = live_split(session, journey_key, block_id)
-    spec, conversion, mode, found = split.spec, split.conversion, split.mode, split.members
-    journey_id = split.journey_id
-    measured = [o for o in found if o.group in ("split", "test")]
-    decision = decision_of(session, journey_id, block_id)
+    measured = [o for o in split.members if o.group in ("split", "test")]
+    decision = decision_of(session, split.journey_id, block_id)
     report = SplitReport(
-        journey=journey_key, block=block_id, mode=mode, conversion=conversion,
-        analysis=analyze(analysis_request(spec, measured, alpha, sequential)),
-        secondary=secondary(session, journey_id, measured, [arm.name for arm in spec.arms]),
+        journey=journey_key, block=block_id, mode=split.mode, conversion=split.conversion,
+        analysis=analyze(analysis_request(split.spec, measured, alpha, sequential)),
+        secondary=secondary(session, split.journey_id, measured, [arm.name for arm in split.spec.arms]),
         decision=None if decision is None else {"winner": decision.winner, "reason": decision.reason,
                                                 "decided_at": decision.decided_at.isoformat()},
     )  # fmt: skip
-    return report, found
+    return report, split.members
 
 
 OUTCOME_COLUMNS = ("member_id", "group", "arm", "assigned_at", "converted", "converted_at", "revenue")

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select, text
 from sqlmodel import Session, col
 
+from engine.db import id_batches, session_scope
 from engine.models import Event, Member, RfmRun, RfmScore, table_of
 from engine.rfm.scoring import MemberValues, RfmScheme, Scored, score_members
 from engine.rfm.segments import NO_PURCHASE
@@ -36,7 +37,6 @@ LATER_SHARE = 0.05
 """Beyond this share of members with orders on or after `as_of` (a recompute as of a past date), every order is
 checked against `as_of` in the aggregate itself."""
 FIRST_ROWS = 20_000  # the rows that tell whether the aggregate may go without the upper bound
-MEMBERS_PER_QUERY = 500
 
 
 def member_values(session: Session, as_of: date, window_days: int | None, zone: ZoneInfo) -> MemberValues:
@@ -80,7 +80,7 @@ class _OrderFacts:
     def unbounded(self) -> Facts | None:
         """Every member's facts counting orders on or after `as_of` too; None as soon as the first rows show that
         too many members have such orders."""
-        cursor = self._execute(self._query(False), [])
+        cursor = self._cursor(bounded=False)
         try:
             first = list(cursor.fetchmany(FIRST_ROWS))
             if sum(1 for row in first if row[1] <= 0) > LATER_SHARE * len(first):
@@ -92,33 +92,29 @@ class _OrderFacts:
     def bounded(self, members: list[int] | None = None) -> Facts:
         """The facts of every member, or of these, from orders before `as_of` only."""
         if members is None:
-            return self._fetch(self._query(True), [])
-        rows: Facts = []
-        for start in range(0, len(members), MEMBERS_PER_QUERY):
-            some = members[start : start + MEMBERS_PER_QUERY]
-            rows += self._fetch(self._query(True, f"member_id IN ({', '.join([self.mark] * len(some))})"), some)
-        return rows
+            return self._all(self._cursor(bounded=True))
+        return [row for some in id_batches(members) for row in self._all(self._cursor(bounded=True, members=some))]
 
-    def _query(self, bounded: bool, *more: str) -> tuple[str, list[Any]]:
+    def _cursor(self, *, bounded: bool, members: list[int] | None = None) -> Any:
         conditions, params = [], list(self.recency_params)
         for condition, instant in (("placed_at < ", self.until if bounded else None), ("placed_at >= ", self.since)):
             if instant is not None:
                 conditions.append(condition + self.mark)
                 params.append(_utc_text(instant) if self.sqlite else instant)
-        where = f" WHERE {' AND '.join([*conditions, *more])}" if conditions or more else ""
-        sql = (
-            f"SELECT member_id, {self.recency}, count(*), CAST(ROUND(sum(amount) * 100) AS BIGINT) "  # noqa: S608
-            f"FROM orders{where} GROUP BY member_id"
-        )
-        return sql, params
-
-    def _execute(self, query: tuple[str, list[Any]], more: list[Any]) -> Any:
+        if members is not None:
+            conditions.append(f"member_id IN ({', '.join([self.mark] * len(members))})")
+            params += members
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         cursor = self.session.connection().connection.cursor()
-        cursor.execute(query[0], query[1] + more)
+        cursor.execute(
+            f"SELECT member_id, {self.recency}, count(*), CAST(ROUND(sum(amount) * 100) AS BIGINT) "  # noqa: S608
+            f"FROM orders{where} GROUP BY member_id",
+            params,
+        )
         return cursor
 
-    def _fetch(self, query: tuple[str, list[Any]], more: list[Any]) -> Facts:
-        cursor = self._execute(query, more)
+    @staticmethod
+    def _all(cursor: Any) -> Facts:
         try:
             return list(cursor.fetchall())
         finally:
@@ -284,8 +280,6 @@ def recompute_for_shop(
     settings: Settings, *, run_key: str, as_of: date | None = None, window_days: int | None = None
 ) -> RfmRun:
     """Recompute with the shop's settings: as of today in the shop's zone, its window, cut points and retention."""
-    from engine.db import session_scope
-
     as_of = as_of or datetime.now(settings.shop_zone).date()
     with session_scope() as session:
         return recompute(
