@@ -31,6 +31,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from engine import clock
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime, stored as UTC (SQLite has no time zones of its own)."""
@@ -53,7 +55,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The clock's current moment (engine.clock.now): aware, in UTC."""
+    return clock.now()
 
 
 def table_of(model: type[SQLModel]) -> Table:

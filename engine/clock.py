@@ -1,0 +1,75 @@
+"""The one clock of non-workflow code: the current moment (aware, UTC) and calendar days in the shop's zone.
+
+Workflow code keeps Temporal's clock (`workflow.now()`); everything else asks `now()` here, so a test can pin the
+moment (`pinned(...)`) and the product and its tests agree on what "today" is.
+
+Day counts in memberflow are calendar days in the shop's time zone (`calendar_days`): an order at 23:50 on
+1 November is 30 days before any moment of 1 December, local time, whatever the hour.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_offset: timedelta | None = None  # pinned: the real monotonic clock plus this offset
+
+
+def now() -> datetime:
+    """The current moment, timezone-aware in UTC (the pinned one, running on, while a test pins it)."""
+    if _offset is None:
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(_time.monotonic(), UTC) + _offset
+
+
+def shop_zone() -> ZoneInfo:
+    from engine.settings import get_settings  # settings import nothing of ours at module level: no cycle
+
+    return get_settings().shop_zone
+
+
+def today(zone: ZoneInfo | None = None) -> date:
+    """Today's date in `zone` (default: the shop's time zone, SHOP_TIMEZONE)."""
+    return local_date(now(), zone or shop_zone())
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar date of an aware `moment` in `zone`."""
+    return moment.astimezone(zone).date()
+
+
+def calendar_days(earlier: datetime, later: datetime, zone: ZoneInfo) -> int:
+    """Calendar days from `earlier`'s local date to `later`'s in `zone`: 0 on the same local day, 1 the day after,
+    whatever the hours (negative when `later` is on an earlier day)."""
+    return (local_date(later, zone) - local_date(earlier, zone)).days
+
+
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """Midnight at the start of `day` in `zone`, as an aware moment in UTC.
+
+    Where a zone skips midnight (a DST change at 00:00), this is the moment of the jump: the day's first moment.
+    """
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+def days_ago_start(days: int, at: datetime, zone: ZoneInfo) -> datetime:
+    """The start of the calendar day `days` days before `at`'s local date: "in the last N days" means on or after
+    this moment (N = 1: today only)."""
+    return start_of_day(local_date(at, zone) - timedelta(days=days - 1), zone)
+
+
+@contextmanager
+def pinned(moment: datetime) -> Iterator[None]:
+    """Let `now()` be `moment` on entry, then run on at the real pace, until the block ends (tests only)."""
+    global _offset
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment.isoformat()} has no time zone; pin an aware moment")
+    previous = _offset
+    _offset = moment.astimezone(UTC) - datetime.fromtimestamp(_time.monotonic(), UTC)
+    try:
+        yield
+    finally:
+        _offset = previous
