@@ -154,16 +154,27 @@ def journey_schema_command() -> None:
 
 @journey_app.command("validate")
 def journey_validate(file: Annotated[Path, typer.Argument(help="A journey in YAML or JSON.")]) -> None:
-    """Check a journey and print every problem with its block id; exits 1 if there is any."""
+    """Check a journey as publishing would (templates, coupons, tags and event types of this shop included) and
+    print every problem with its block id; exits 1 if there is any. Warnings do not change the exit code."""
+    from engine.db import session_scope, upgrade
     from engine.journey.language import read_journey_file
-    from engine.journey.validate import check_journey
+    from engine.journey.store import check_against_shop
 
-    journey, problems = check_journey(read_journey_file(file), _known_events())
+    raw = read_journey_file(file)
+    upgrade(get_settings().sqlalchemy_url)
+    with session_scope() as session:
+        journey, problems, warnings = check_against_shop(session, raw)
     for problem in problems:
         errors.print(f"{file}: {problem}", highlight=False, soft_wrap=True)
+    _print_warnings(str(file), [str(w) for w in warnings])
     if problems or journey is None:
         raise typer.Exit(1)
-    console.print(f"{file}: journey {journey.key} is valid ({_count_blocks(journey)} blocks)")
+    console.print(f"{file}: journey {journey.key} is valid ({_count_blocks(journey)} blocks)", soft_wrap=True)
+
+
+def _print_warnings(where: str, warnings: list[str]) -> None:
+    for warning in warnings:
+        errors.print(f"[yellow]warning:[/yellow] {where}: {warning}", highlight=False, soft_wrap=True)
 
 
 @journey_app.command("publish")
@@ -181,6 +192,7 @@ def journey_publish(
         raise InputError([f"--status '{status}' is not one of live, paused, draft"])
     journey = parse_journey(read_journey_file(file))
     published = asyncio.run(_with_client(lambda client: publish_journey(client, get_settings(), journey, status)))  # type: ignore[arg-type]
+    _print_warnings(str(file), published.warnings)
     version = f"version {published.version}" + ("" if published.new_version else " (unchanged)")
     console.print(f"journey {published.key}: {version}, {published.status}, plan {published.content_hash[:12]}")
 
@@ -281,7 +293,7 @@ def _members_where(session: Any, where: str) -> list[str]:
     from pydantic import TypeAdapter, ValidationError
 
     from engine.journey.audience import members_matching
-    from engine.journey.store import event_types_in_use
+    from engine.journey.store import event_types_in_use, shop_data
     from engine.journey.validate import condition_problems
     from engine.models import utc_now
     from nodes import Condition
@@ -290,7 +302,7 @@ def _members_where(session: Any, where: str) -> list[str]:
         condition = TypeAdapter(Condition).validate_python(json.loads(where))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise InputError([f"--where is not a condition: {str(exc).splitlines()[0]}"]) from None
-    if problems := condition_problems(condition, event_types_in_use(session)):
+    if problems := condition_problems(condition, event_types_in_use(session), shop_data(session)):
         raise InputError([f"--where: {problem}" for problem in problems])
     return members_matching(session, condition, utc_now())
 
@@ -315,15 +327,6 @@ async def _with_client(work: Any) -> Any:
             [f"Temporal is not reachable at {settings.temporal_target}: start it with `memberflow up`"]
         ) from None
     return await work(client)
-
-
-def _known_events() -> set[str]:
-    from engine.db import session_scope, upgrade
-    from engine.journey.store import event_types_in_use
-
-    upgrade(get_settings().sqlalchemy_url)
-    with session_scope() as session:
-        return event_types_in_use(session)
 
 
 def _count_blocks(journey: Any) -> int:
