@@ -15,11 +15,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from engine.cli_ab import ab_app
 from engine.cli_coupons import coupons_app
 from engine.cli_messages import messages_app
+from engine.cli_output import print_table
 from engine.cli_points import points_app
 from engine.cli_rfm import rfm_app
 from engine.cli_tags import tags_app
@@ -239,12 +239,10 @@ def journey_effect(
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
         return
-    table = Table("block", "entered", "sent", "opened", "clicked", "skipped", "converted", "revenue", "cost", "ROI")
-    for r in rows:
-        table.add_row(r.block or "(journey)", str(r.entered), str(r.sent), str(r.opened), str(r.clicked),
-                      str(r.skipped), str(r.converted_members), str(r.revenue), str(r.cost),
-                      "" if r.roi is None else f"{r.roi:.1%}")  # fmt: skip
-    console.print(table)
+    headers = ["block", "entered", "sent", "opened", "clicked", "skipped", "converted", "revenue", "cost", "ROI"]
+    print_table(console, headers, [[r.block or "(journey)", str(r.entered), str(r.sent), str(r.opened), str(r.clicked),
+                                    str(r.skipped), str(r.converted_members), str(r.revenue), str(r.cost),
+                                    "" if r.roi is None else f"{r.roi:.1%}"] for r in rows])  # fmt: skip
 
 
 @journey_app.command("enroll")
