@@ -23,6 +23,7 @@ from engine.cli_output import print_table
 from engine.cli_points import points_app
 from engine.cli_rfm import rfm_app
 from engine.cli_tags import tags_app
+from engine.cli_tokens import tokens_app
 from engine.errors import InputError, SettingsError
 from engine.settings import Settings, get_settings
 
@@ -46,6 +47,7 @@ app.add_typer(coupons_app, name="coupons")
 app.add_typer(points_app, name="points")
 app.add_typer(messages_app, name="messages")
 app.add_typer(ab_app, name="ab")
+app.add_typer(tokens_app, name="token")
 console = Console()
 errors = Console(stderr=True)
 
@@ -362,8 +364,8 @@ def up() -> None:
     settings = get_settings()
     _ports_must_be_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    token = settings.bearer_token()  # made once here, before the web process could race to make its own
     upgrade(settings.sqlalchemy_url)
+    token = _first_api_token(settings)
     _load_demo_once(settings)
     _example_rewards_and_messages_once()
 
@@ -396,7 +398,8 @@ def up() -> None:
         console.print(f"[bold]memberflow is up[/bold]: http://{settings.web_host}:{settings.web_port}")
         if settings.embedded_temporal:
             console.print(f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}")
-        console.print(f"API token: {token}   (Ctrl-C stops everything)")
+        console.print(token, soft_wrap=True, highlight=False)  # to the terminal only: never kept in clear
+        console.print("Ctrl-C stops everything")
         while not stopping:
             if any(child.poll() is not None for child in children):
                 errors.print("[red]a memberflow process exited; stopping the others[/red]")
@@ -407,6 +410,22 @@ def up() -> None:
         if catcher is not None:
             catcher.stop()
     console.print("memberflow stopped")
+
+
+def _first_api_token(settings: Settings) -> str:
+    """The line `up` shows about API tokens: the first token, made now and shown this once, on a shop without one."""
+    from engine.api_tokens import first_token
+    from engine.clock import now
+    from engine.db import session_scope
+
+    from_environment = bool(settings.api_token.get_secret_value())
+    with session_scope() as session:
+        made = first_token(session, now(), settings.var_dir / "api-token", make=not from_environment)
+    if made is not None:
+        return f"API token: {made}   (shown once: store it; `memberflow token create NAME` makes more)"
+    if from_environment:
+        return "API token: API_TOKEN from the environment, or one made with `memberflow token create NAME`"
+    return "API token: one made earlier (`memberflow token list`; `memberflow token create NAME` makes another)"
 
 
 def _runs_catcher(settings: Settings) -> bool:

@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     shop_timezone: str = "Asia/Shanghai"
     shop_currency: str = "CNY"
 
-    api_token: SecretStr = Field(SecretStr(""), description="Bearer token for /api; empty makes one under VAR_DIR.")
+    api_token: SecretStr = Field(
+        SecretStr(""),
+        description="The operator's bearer token for /api, besides those `memberflow token create` makes.",
+    )
     web_host: str = "127.0.0.1"
     web_port: int = 8000
 
@@ -209,10 +212,6 @@ class Settings(BaseSettings):
     @property
     def link_base(self) -> str:
         return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
-
-    def bearer_token(self) -> str:
-        """API_TOKEN, or for the embedded default a random token kept in VAR_DIR/api-token."""
-        return self.api_token.get_secret_value() or self._kept_secret("api-token")
 
     def link_key(self) -> bytes:
         """LINK_SECRET, or a random one kept in VAR_DIR/link-secret: signs unsubscribe and tracking links."""
