@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ from engine.cli_rfm import rfm_app
 from engine.cli_tags import tags_app
 from engine.cli_tokens import tokens_app
 from engine.errors import InputError, SettingsError
-from engine.settings import Settings, get_settings
+from engine.settings import Settings, get_settings, mask_url
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 app = typer.Typer(
@@ -53,8 +54,23 @@ errors = Console(stderr=True)
 
 
 def main() -> None:
+    """Run the command; a refusal prints its sentences (exit 2), an unexpected error its traceback (exit 1), each
+    with secrets masked (Settings.mask)."""
+    from sqlalchemy.exc import OperationalError
+
+    from engine.logs import mask_secrets_in_logs
+
     try:
+        with contextlib.suppress(SettingsError):  # a command that needs them says so below
+            mask_secrets_in_logs(get_settings())
         app()
+    except OperationalError as exc:
+        settings = get_settings()
+        reason = str(exc.orig or exc).strip().replace("\n", " ")
+        database = mask_url(settings.database_url or settings.sqlalchemy_url)
+        errors.print(f"[red]error:[/red] the database {database} answered: {settings.mask(reason)}", highlight=False,
+                     soft_wrap=True)  # fmt: skip
+        sys.exit(2)
     except SettingsError as exc:
         for problem in exc.problems:
             errors.print(f"[red]setting:[/red] {problem}", highlight=False)
@@ -63,6 +79,13 @@ def main() -> None:
         for problem in exc.problems:
             errors.print(f"[red]error:[/red] {problem}", highlight=False)
         sys.exit(2)
+    except Exception:
+        import traceback
+
+        with contextlib.suppress(SettingsError):
+            print(get_settings().mask(traceback.format_exc()), file=sys.stderr, end="")
+            sys.exit(1)
+        raise
 
 
 @db_app.command("upgrade")
