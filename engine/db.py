@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
-from engine.settings import get_settings
+from engine.settings import get_settings, private_dir, private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -33,10 +33,20 @@ def engine_for(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=_json)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_database_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_database_file(database: Path) -> None:
+    """The SQLite file and its -wal / -shm only for this user (0600), its folder too (0700) when it is VAR_DIR or we
+    make it: members' personal data live there. SQLite gives the -wal and -shm files it makes the file's mode."""
+    if not database.parent.exists() or database.parent.resolve() == get_settings().var_dir.resolve():
+        private_dir(database.parent)
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path == database or path.exists():
+            private_file(path)
 
 
 def _json(value: Any) -> str:

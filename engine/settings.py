@@ -257,18 +257,41 @@ class Settings(BaseSettings):
         """WEBHOOK_SECRET, or a random one kept in VAR_DIR/webhook-secret (give it to the receiving side)."""
         return (self.webhook_secret.get_secret_value() or self._kept_secret("webhook-secret")).encode()
 
+    def private_var_dir(self) -> Path:
+        """VAR_DIR, made if missing, readable by this user only (0700): it holds the database, secrets and Temporal's
+        state."""
+        return private_dir(self.var_dir)
+
     def _kept_secret(self, name: str) -> str:
-        path = self.var_dir / name
+        path = self.private_var_dir() / name
         if not path.exists():
             self._secrets = None  # mask the new one too
-            path.parent.mkdir(parents=True, exist_ok=True)
             draft = path.with_name(f".{name}.{os.getpid()}")
-            draft.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
-            draft.chmod(0o600)
+            private_file(draft).write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")  # 0600 before a byte
             with contextlib.suppress(FileExistsError):  # another process made it first: theirs stands
                 os.link(draft, path)  # appears whole or not at all
             draft.unlink()
         return path.read_text(encoding="utf-8").strip()
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only its owner can enter (0700), made (with its parents) if missing; returns it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    found = path.stat()
+    if found.st_mode & 0o077 and found.st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """`path` as a file only its owner can read and write (0600), made empty if missing; returns it. A file of ours
+    made by an earlier version with a wider mode is narrowed; one of another user is left as it is."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    found = path.stat()
+    if found.st_mode & 0o077 and found.st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
 
 
 def mask_url(url: str) -> str:
