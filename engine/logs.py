@@ -28,7 +28,11 @@ def mask_secrets_in_logs(settings: Settings) -> None:
 
 def masked(record: logging.LogRecord, mask: Callable[[str], str]) -> logging.LogRecord:
     """`record` with its message, arguments and traceback text masked. Arguments keep their shape (formatters such
-    as uvicorn's read them); a non-plain one becomes its masked text only when that text held a secret."""
+    as uvicorn's read them); a non-plain one becomes its masked text only when that text held a secret. An access
+    log line keeps its path but not the values of its query (a member search names a person)."""
+    if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+        client, method, path, version, status = record.args
+        record.args = (client, method, without_query_values(str(path)), version, status)
     if isinstance(record.msg, str):
         record.msg = mask(record.msg)
     if isinstance(record.args, tuple):
@@ -46,3 +50,13 @@ def _masked_value(value: object, mask: Callable[[str], str]) -> object:
     text = str(value)
     hidden = mask(text)
     return value if hidden == text else hidden
+
+
+def without_query_values(path: str) -> str:
+    """e.g. /api/members?q=张三&limit=50 -> /api/members?q=***&limit=50 (numbers stay: they are paging)."""
+    base, question, query = path.partition("?")
+    if not question:
+        return path
+    pairs = [pair.partition("=") for pair in query.split("&")]
+    return base + "?" + "&".join(name + equals + (value if value.isdigit() else "***" if value else "")
+                                 for name, equals, value in pairs)  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from engine.errors import SettingsError
-from engine.logs import mask_secrets_in_logs
+from engine.logs import mask_secrets_in_logs, masked
 from engine.settings import Settings, load_settings, mask_url
 
 SECRETS = {
@@ -99,3 +99,14 @@ def test_log_records_are_masked_whoever_logs_them(settings: Settings) -> None:
     assert "delivery failed for postgresql://shop:***@db.internal/memberflow" in logged
     assert "ConnectionError: gateway said: bad key ***" in logged
     assert not any(secret in logged for secret in [*SECRETS.values(), "db-pw-3310", "abc"])
+
+
+def test_an_access_log_line_keeps_the_path_but_not_a_member_search(settings: Settings) -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/members?q=李四&limit=50&offset=0", "1.1", 200), None,
+    )  # fmt: skip
+
+    line = masked(record, settings.mask).getMessage()
+
+    assert line == '127.0.0.1:5000 - "GET /api/members?q=***&limit=50&offset=0 HTTP/1.1" 200'
