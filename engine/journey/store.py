@@ -15,7 +15,7 @@ from engine.journey.base import Problem, ShopData
 from engine.journey.events import known_event_types
 from engine.journey.language import JourneyDefinition, Status
 from engine.journey.plan import Plan, compile_plan
-from engine.journey.validate import check_journey, validate, warnings
+from engine.journey.validate import check_journey, journey_warnings, validate
 from engine.messages.templates import templates
 from engine.models import Event, Journey, JourneyEntry, JourneyVersion, Tag, TagRule
 
@@ -52,7 +52,7 @@ def check_against_shop(session: Session, raw: Any) -> tuple[JourneyDefinition | 
     """
     shop = shop_data(session)
     journey, problems = check_journey(raw, event_types_in_use(session), shop)
-    return journey, problems, [] if journey is None else warnings(journey, shop)
+    return journey, problems, [] if journey is None else journey_warnings(journey, shop)
 
 
 def publish(session: Session, journey: JourneyDefinition, *, now: datetime, status: Status = "live") -> Published:
@@ -92,7 +92,7 @@ def publish(session: Session, journey: JourneyDefinition, *, now: datetime, stat
     session.flush()
     return Published(
         journey_id=row.id, key=row.key, version=version, content_hash=plan.content_hash,
-        new_version=new_version, status=row.status, warnings=[str(w) for w in warnings(journey, shop)],
+        new_version=new_version, status=row.status, warnings=[str(w) for w in journey_warnings(journey, shop)],
     )  # fmt: skip
 
 

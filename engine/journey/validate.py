@@ -289,7 +289,7 @@ def entry_condition_problems(condition: ConditionBase) -> list[str]:
 # --- Warnings: likely mistakes that do not stop publishing -----------------------------------------------------------
 
 
-def warnings(journey: JourneyDefinition, shop: ShopData) -> list[Problem]:
+def journey_warnings(journey: JourneyDefinition, shop: ShopData) -> list[Problem]:
     """Conditions naming a tag the shop has never seen (a typo never matches anyone), on their block. Tags the
     journey's own blocks give count as known; without the shop's tags (None) nothing is said."""
     if shop.tags is None:
