@@ -47,10 +47,10 @@ async def send_email(settings: Settings, email: EmailMessage) -> str:
         )  # fmt: skip
     except aiosmtplib.SMTPRecipientsRefused as exc:
         refused = exc.recipients[0]
-        raise PermanentFailure(f"recipient {refused.recipient} refused: {refused.code} {refused.message}") from None
-    except aiosmtplib.SMTPResponseException as exc:
+        raise PermanentFailure(f"recipient refused: {refused.code} {refused.message}") from None  # address: on the row
+    except aiosmtplib.SMTPResponseException as exc:  # the server's words, kept on the message: no secret in them
         failure = PermanentFailure if exc.code >= 500 else TransientFailure
-        raise failure(f"SMTP {exc.code}: {exc.message}") from None
+        raise failure(settings.mask(f"SMTP {exc.code}: {exc.message}")) from None
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
+        raise TransientFailure(settings.mask(f"{type(exc).__name__}: {exc}")) from None
     return reply

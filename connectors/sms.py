@@ -35,11 +35,12 @@ async def send_sms(settings: Settings, *, to: str, text: str, idempotency_key: s
         async with httpx.AsyncClient(timeout=SMS_TIMEOUT) as client:
             response = await client.post(settings.sms_url, **request)
     except httpx.HTTPError as exc:
-        raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
+        raise TransientFailure(settings.mask(f"{type(exc).__name__}: {exc}")) from None
+    # The reason is kept on the message and shown in the outbox: a gateway echoing our credentials must not leak them.
     if response.status_code == 429 or response.status_code >= 500:
-        raise TransientFailure(f"gateway answered {response.status_code}: {response.text[:200]}")
+        raise TransientFailure(settings.mask(f"gateway answered {response.status_code}: {response.text[:200]}"))
     if response.status_code >= 400:
-        raise PermanentFailure(f"gateway refused ({response.status_code}): {response.text[:200]}")
+        raise PermanentFailure(settings.mask(f"gateway refused ({response.status_code}): {response.text[:200]}"))
     try:
         answer = response.json()
     except ValueError:

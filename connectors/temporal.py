@@ -13,7 +13,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from engine.settings import Settings
+from engine.settings import Settings, private_file
 
 
 async def connect(settings: Settings) -> Client:
@@ -57,9 +57,12 @@ def dev_server_command(settings: Settings) -> list[str]:
 
 def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
     """Start the embedded dev server (state persisted under VAR_DIR) and wait until it accepts connections."""
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    log = (settings.var_dir / "temporal.log").open("ab")
-    process = subprocess.Popen(dev_server_command(settings), stdout=log, stderr=subprocess.STDOUT)
+    var_dir = settings.private_var_dir()
+    for kept in var_dir.glob("temporal.db*"):  # made by an earlier version with the umask's mode
+        private_file(kept)
+    log = private_file(var_dir / "temporal.log").open("ab")
+    # umask 077: the server's database (and its -wal / -shm) are this user's only, as ours are.
+    process = subprocess.Popen(dev_server_command(settings), stdout=log, stderr=subprocess.STDOUT, umask=0o077)
     try:
         wait_for_port("127.0.0.1", settings.temporal_dev_port, timeout=60, process=process)
     except BaseException:

@@ -14,6 +14,7 @@ import time
 import httpx
 
 from engine.messages.sending import PermanentFailure, TransientFailure
+from engine.settings import MASK, mask_urls, url_secrets
 
 
 def signature(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -31,9 +32,18 @@ async def post_webhook(url: str, body: bytes, *, secret: bytes, idempotency_key:
         async with httpx.AsyncClient(timeout=timeout_seconds) as client:
             response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:
-        raise TransientFailure(f"{type(exc).__name__}: {exc}") from None
+        raise TransientFailure(_masked(f"{type(exc).__name__}: {exc}", url)) from None
     if response.status_code in (408, 429) or response.status_code >= 500:
-        raise TransientFailure(f"{url} answered {response.status_code}")
+        raise TransientFailure(_masked(f"{url} answered {response.status_code}", url))
     if response.status_code >= 400:
-        raise PermanentFailure(f"{url} refused ({response.status_code}): {response.text[:200]}")
+        raise PermanentFailure(_masked(f"{url} refused ({response.status_code}): {response.text[:200]}", url))
     return f"http {response.status_code}"
+
+
+def _masked(reason: str, url: str) -> str:
+    """A failure's reason, kept on the message and shown in the outbox, without the URL's secrets (a token in its
+    query), even where the receiver echoed them back."""
+    reason = mask_urls(reason)
+    for secret in url_secrets(url):
+        reason = reason.replace(secret, MASK)
+    return reason

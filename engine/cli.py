@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,16 +16,17 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from engine.cli_ab import ab_app
 from engine.cli_coupons import coupons_app
 from engine.cli_messages import messages_app
+from engine.cli_output import print_table
 from engine.cli_points import points_app
 from engine.cli_rfm import rfm_app
 from engine.cli_tags import tags_app
+from engine.cli_tokens import tokens_app
 from engine.errors import InputError, SettingsError
-from engine.settings import Settings, get_settings
+from engine.settings import Settings, get_settings, mask_url
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 app = typer.Typer(
@@ -46,13 +48,29 @@ app.add_typer(coupons_app, name="coupons")
 app.add_typer(points_app, name="points")
 app.add_typer(messages_app, name="messages")
 app.add_typer(ab_app, name="ab")
+app.add_typer(tokens_app, name="token")
 console = Console()
 errors = Console(stderr=True)
 
 
 def main() -> None:
+    """Run the command; a refusal prints its sentences (exit 2), an unexpected error its traceback (exit 1), each
+    with secrets masked (Settings.mask)."""
+    from sqlalchemy.exc import OperationalError
+
+    from engine.logs import mask_secrets_in_logs
+
     try:
+        with contextlib.suppress(SettingsError):  # a command that needs them says so below
+            mask_secrets_in_logs(get_settings())
         app()
+    except OperationalError as exc:
+        settings = get_settings()
+        reason = str(exc.orig or exc).strip().replace("\n", " ")
+        database = mask_url(settings.database_url or settings.sqlalchemy_url)
+        errors.print(f"[red]error:[/red] the database {database} answered: {settings.mask(reason)}", highlight=False,
+                     soft_wrap=True)  # fmt: skip
+        sys.exit(2)
     except SettingsError as exc:
         for problem in exc.problems:
             errors.print(f"[red]setting:[/red] {problem}", highlight=False)
@@ -61,6 +79,13 @@ def main() -> None:
         for problem in exc.problems:
             errors.print(f"[red]error:[/red] {problem}", highlight=False)
         sys.exit(2)
+    except Exception:
+        import traceback
+
+        with contextlib.suppress(SettingsError):
+            print(get_settings().mask(traceback.format_exc()), file=sys.stderr, end="")
+            sys.exit(1)
+        raise
 
 
 @db_app.command("upgrade")
@@ -154,16 +179,27 @@ def journey_schema_command() -> None:
 
 @journey_app.command("validate")
 def journey_validate(file: Annotated[Path, typer.Argument(help="A journey in YAML or JSON.")]) -> None:
-    """Check a journey and print every problem with its block id; exits 1 if there is any."""
+    """Check a journey as publishing would (templates, coupons, tags and event types of this shop included) and
+    print every problem with its block id; exits 1 if there is any. Warnings do not change the exit code."""
+    from engine.db import session_scope, upgrade
     from engine.journey.language import read_journey_file
-    from engine.journey.validate import check_journey
+    from engine.journey.store import check_against_shop
 
-    journey, problems = check_journey(read_journey_file(file), _known_events())
+    raw = read_journey_file(file)
+    upgrade(get_settings().sqlalchemy_url)
+    with session_scope() as session:
+        journey, problems, warnings = check_against_shop(session, raw)
     for problem in problems:
         errors.print(f"{file}: {problem}", highlight=False, soft_wrap=True)
+    _print_warnings(str(file), [str(w) for w in warnings])
     if problems or journey is None:
         raise typer.Exit(1)
-    console.print(f"{file}: journey {journey.key} is valid ({_count_blocks(journey)} blocks)")
+    console.print(f"{file}: journey {journey.key} is valid ({_count_blocks(journey)} blocks)", soft_wrap=True)
+
+
+def _print_warnings(where: str, warnings: list[str]) -> None:
+    for warning in warnings:
+        errors.print(f"[yellow]warning:[/yellow] {where}: {warning}", highlight=False, soft_wrap=True)
 
 
 @journey_app.command("publish")
@@ -181,6 +217,7 @@ def journey_publish(
         raise InputError([f"--status '{status}' is not one of live, paused, draft"])
     journey = parse_journey(read_journey_file(file))
     published = asyncio.run(_with_client(lambda client: publish_journey(client, get_settings(), journey, status)))  # type: ignore[arg-type]
+    _print_warnings(str(file), published.warnings)
     version = f"version {published.version}" + ("" if published.new_version else " (unchanged)")
     console.print(f"journey {published.key}: {version}, {published.status}, plan {published.content_hash[:12]}")
 
@@ -227,12 +264,10 @@ def journey_effect(
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
         return
-    table = Table("block", "entered", "sent", "opened", "clicked", "skipped", "converted", "revenue", "cost", "ROI")
-    for r in rows:
-        table.add_row(r.block or "(journey)", str(r.entered), str(r.sent), str(r.opened), str(r.clicked),
-                      str(r.skipped), str(r.converted_members), str(r.revenue), str(r.cost),
-                      "" if r.roi is None else f"{r.roi:.1%}")  # fmt: skip
-    console.print(table)
+    headers = ["block", "entered", "sent", "opened", "clicked", "skipped", "converted", "revenue", "cost", "ROI"]
+    print_table(console, headers, [[r.block or "(journey)", str(r.entered), str(r.sent), str(r.opened), str(r.clicked),
+                                    str(r.skipped), str(r.converted_members), str(r.revenue), str(r.cost),
+                                    "" if r.roi is None else f"{r.roi:.1%}"] for r in rows])  # fmt: skip
 
 
 @journey_app.command("enroll")
@@ -281,7 +316,7 @@ def _members_where(session: Any, where: str) -> list[str]:
     from pydantic import TypeAdapter, ValidationError
 
     from engine.journey.audience import members_matching
-    from engine.journey.store import event_types_in_use
+    from engine.journey.store import event_types_in_use, shop_data
     from engine.journey.validate import condition_problems
     from engine.models import utc_now
     from nodes import Condition
@@ -290,7 +325,7 @@ def _members_where(session: Any, where: str) -> list[str]:
         condition = TypeAdapter(Condition).validate_python(json.loads(where))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise InputError([f"--where is not a condition: {str(exc).splitlines()[0]}"]) from None
-    if problems := condition_problems(condition, event_types_in_use(session)):
+    if problems := condition_problems(condition, event_types_in_use(session), shop_data(session)):
         raise InputError([f"--where: {problem}" for problem in problems])
     return members_matching(session, condition, utc_now())
 
@@ -315,15 +350,6 @@ async def _with_client(work: Any) -> Any:
             [f"Temporal is not reachable at {settings.temporal_target}: start it with `memberflow up`"]
         ) from None
     return await work(client)
-
-
-def _known_events() -> set[str]:
-    from engine.db import session_scope, upgrade
-    from engine.journey.store import event_types_in_use
-
-    upgrade(get_settings().sqlalchemy_url)
-    with session_scope() as session:
-        return event_types_in_use(session)
 
 
 def _count_blocks(journey: Any) -> int:
@@ -361,8 +387,8 @@ def up() -> None:
     settings = get_settings()
     _ports_must_be_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    token = settings.bearer_token()  # made once here, before the web process could race to make its own
     upgrade(settings.sqlalchemy_url)
+    token = _first_api_token(settings)
     _load_demo_once(settings)
     _example_rewards_and_messages_once()
 
@@ -395,7 +421,8 @@ def up() -> None:
         console.print(f"[bold]memberflow is up[/bold]: http://{settings.web_host}:{settings.web_port}")
         if settings.embedded_temporal:
             console.print(f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}")
-        console.print(f"API token: {token}   (Ctrl-C stops everything)")
+        console.print(token, soft_wrap=True, highlight=False)  # to the terminal only: never kept in clear
+        console.print("Ctrl-C stops everything")
         while not stopping:
             if any(child.poll() is not None for child in children):
                 errors.print("[red]a memberflow process exited; stopping the others[/red]")
@@ -406,6 +433,22 @@ def up() -> None:
         if catcher is not None:
             catcher.stop()
     console.print("memberflow stopped")
+
+
+def _first_api_token(settings: Settings) -> str:
+    """The line `up` shows about API tokens: the first token, made now and shown this once, on a shop without one."""
+    from engine.api_tokens import first_token
+    from engine.clock import now
+    from engine.db import session_scope
+
+    from_environment = bool(settings.api_token.get_secret_value())
+    with session_scope() as session:
+        made = first_token(session, now(), settings.var_dir / "api-token", make=not from_environment)
+    if made is not None:
+        return f"API token: {made}   (shown once: store it; `memberflow token create NAME` makes more)"
+    if from_environment:
+        return "API token: API_TOKEN from the environment, or one made with `memberflow token create NAME`"
+    return "API token: one made earlier (`memberflow token list`; `memberflow token create NAME` makes another)"
 
 
 def _runs_catcher(settings: Settings) -> bool:

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, analyze
+from engine.cli_output import print_table
 from engine.errors import InputError
 from engine.records import problems_of
 
@@ -47,21 +47,17 @@ def show(result: AnalysisResult, as_json: bool) -> None:
         return
     if result.srm_mismatch:
         console.print(f"[bold red]SAMPLE-RATIO MISMATCH (p = {result.srm_p_value:.2g})[/bold red]")
-    arms = Table("arm", "users", "mean", "variance", title=f"{result.metric}, control {result.control}")
-    for arm in result.arms:
-        arms.add_row(arm.name, str(arm.users), f"{arm.mean:.6g}", f"{arm.variance:.6g}")
-    console.print(arms)
+    arms = [[arm.name, str(arm.users), f"{arm.mean:.6g}", f"{arm.variance:.6g}"] for arm in result.arms]
+    print_table(console, ["arm", "users", "mean", "variance"], arms, f"{result.metric}, control {result.control}")
     several = len(result.comparisons) > 1
     columns = ["arm", "lift", f"{1 - result.alpha:.0%} CI", "p", *(["Holm p"] if several else []), "difference",
                "CI", "chance to win", "risk (control, arm)", "decision"]  # fmt: skip
-    table = Table(*columns)
-    for c in result.comparisons:
-        table.add_row(
-            c.arm, _pct(c.relative_lift, sign=True), _interval(c.relative_ci, pct=True), _num(c.p_value),
-            *([_num(c.holm_p_value)] if several else []), _num(c.absolute_diff), _interval(c.absolute_ci),
-            _pct(c.chance_to_win), "" if c.risk is None else f"{c.risk[0]:.2%}, {c.risk[1]:.2%}", c.decision,
-        )  # fmt: skip
-    console.print(table)
+    rows = [[
+        c.arm, _pct(c.relative_lift, sign=True), _interval(c.relative_ci, pct=True), _num(c.p_value),
+        *([_num(c.holm_p_value)] if several else []), _num(c.absolute_diff), _interval(c.absolute_ci),
+        _pct(c.chance_to_win), "" if c.risk is None else f"{c.risk[0]:.2%}, {c.risk[1]:.2%}", c.decision,
+    ] for c in result.comparisons]  # fmt: skip
+    print_table(console, columns, rows)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     console.print(f"method: {result.method}", highlight=False)
@@ -111,13 +107,11 @@ def ab_report(
             console.print(f"decided {decision['decided_at']}: {decision['winner']} — {decision['reason']}")
     show(report.analysis, as_json)
     if not as_json:
-        table = Table("arm", "users", "sent", "opened", "clicked", "coupons", "核销率", "revenue", "cost", "ROI",
-                      title="secondary (shown, not decided on)")  # fmt: skip
-        for row in report.secondary:
-            table.add_row(row.arm, str(row.users), str(row.messages_sent), str(row.opened), str(row.clicked),
-                          f"{row.coupons_redeemed}/{row.coupons_issued}", _pct(row.redemption_rate),
-                          str(row.revenue), str(row.cost), _pct(row.roi))  # fmt: skip
-        console.print(table)
+        headers = ["arm", "users", "sent", "opened", "clicked", "coupons", "核销率", "revenue", "cost", "ROI"]
+        rows = [[row.arm, str(row.users), str(row.messages_sent), str(row.opened), str(row.clicked),
+                 f"{row.coupons_redeemed}/{row.coupons_issued}", _pct(row.redemption_rate), str(row.revenue),
+                 str(row.cost), _pct(row.roi)] for row in report.secondary]  # fmt: skip
+        print_table(console, headers, rows, "secondary (shown, not decided on)")
 
 
 @ab_app.command("holdout")

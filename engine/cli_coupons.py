@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from engine.cli_output import print_table
 from engine.errors import InputError
 
 coupons_app = typer.Typer(help="Coupons: templates, codes issued to members, redemption report (核销率).")
@@ -42,12 +42,12 @@ def coupons_templates() -> None:
 
     with session_scope() as session:
         found = templates(session)
-    table = Table("key", "name", "kind", "min spend", "validity", "face value", "budget")
+    rows = []
     for spec in found:
         valid = f"{spec.valid_days} days" if spec.valid_days else f"{spec.valid_from or ''}…{spec.valid_until}"
         budget = str(spec.budget or "")
-        table.add_row(spec.key, spec.name, spec.kind, str(spec.min_spend), valid, str(spec.cost), budget)
-    console.print(table)
+        rows.append([spec.key, spec.name, spec.kind, str(spec.min_spend), valid, str(spec.cost), budget])
+    print_table(console, ["key", "name", "kind", "min spend", "validity", "face value", "budget"], rows)
 
 
 @coupons_app.command("issue")
@@ -79,8 +79,6 @@ def coupons_report(as_json: Annotated[bool, typer.Option("--json", help="Print t
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in report], ensure_ascii=False))
         return
-    table = Table("template", "name", "issued", "redeemed", "核销率", "revenue", "cost", "rejected")
-    for r in report:
-        table.add_row(r.template, r.name, str(r.issued), str(r.redeemed), f"{r.redemption_rate:.1%}",
-                      str(r.attributed_revenue), str(r.cost), str(r.rejected))  # fmt: skip
-    console.print(table)
+    rows = [[r.template, r.name, str(r.issued), str(r.redeemed), f"{r.redemption_rate:.1%}", str(r.attributed_revenue),
+             str(r.cost), str(r.rejected)] for r in report]  # fmt: skip
+    print_table(console, ["template", "name", "issued", "redeemed", "核销率", "revenue", "cost", "rejected"], rows)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from engine.cli_output import print_table
 from engine.errors import InputError
 
 messages_app = typer.Typer(help="Messages: email and SMS templates, and what was sent (the outbox).")
@@ -45,7 +45,6 @@ def messages_outbox(
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
         return
-    table = Table("id", "channel", "member", "to", "subject / text", "status", "reason")
-    for r in rows:
-        table.add_row(str(r.id), r.channel, r.member, r.recipient or "", r.subject or "", r.status, r.reason or "")
-    console.print(table)
+    lines = [[str(r.id), r.channel, r.member, r.recipient or "", r.subject or "", r.status, r.reason or ""]
+             for r in rows]  # fmt: skip
+    print_table(console, ["id", "channel", "member", "to", "subject / text", "status", "reason"], lines)

@@ -10,8 +10,8 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from engine.cli_output import print_table
 from engine.errors import InputError
 from engine.records import problems_of
 
@@ -30,11 +30,9 @@ def points_balance_of(member: str) -> None:
         member_id = member_id_of(session, member)
         balance = points_balance(session, member_id, utc_now())
         entries = history(session, member_id)
-    table = Table("when", "kind", "points", "reason", "expires")
-    for e in entries:
-        expires = e.expires_at.date().isoformat() if e.expires_at else ""
-        table.add_row(e.created_at.isoformat(timespec="minutes"), e.kind, f"{e.points:+d}", e.reason, expires)
-    console.print(table)
+    rows = [[e.created_at.isoformat(timespec="minutes"), e.kind, f"{e.points:+d}", e.reason,
+             e.expires_at.date().isoformat() if e.expires_at else ""] for e in entries]  # fmt: skip
+    print_table(console, ["when", "kind", "points", "reason", "expires"], rows)
     console.print(f"member {member}: {balance} points")
 
 

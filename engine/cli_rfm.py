@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from engine.cli_output import print_table
 from engine.errors import InputError
 from engine.settings import get_settings
 
@@ -60,12 +60,7 @@ def rfm_summary(as_json: Annotated[bool, typer.Option("--json", help="Print the 
         f"mean R {means['r']:.2f}, F {means['f']:.2f}, M {means['m']:.2f}"
     )
     for title, key in (("8 segments", "segments8"), ("11 segments", "segments11")):
-        table = Table(title=title)
-        table.add_column("segment")
-        table.add_column("members", justify="right")
-        for name, count in found[key].items():
-            table.add_row(name, str(count))
-        console.print(table)
+        print_table(console, ["segment", "members"], [[name, str(count)] for name, count in found[key].items()], title)
 
 
 def _date(text: str) -> date:

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from engine.cli_output import print_table
 from engine.errors import InputError
 
 tags_app = typer.Typer(help="Tags: add or remove by hand; rules that keep tags up to date (规则标签).")
@@ -107,11 +107,9 @@ def tags_rules() -> None:
 
     with session_scope() as session:
         found = rules(session)
-    table = Table("tag", "active", "condition", "description")
-    for spec in found:
-        table.add_row(spec.tag, "yes" if spec.active else "no", spec.condition.model_dump_json(by_alias=True),
-                      spec.description or "")  # fmt: skip
-    console.print(table)
+    rows = [[spec.tag, "yes" if spec.active else "no", spec.condition.model_dump_json(by_alias=True),
+             spec.description or ""] for spec in found]  # fmt: skip
+    print_table(console, ["tag", "active", "condition", "description"], rows)
 
 
 @tags_app.command("apply")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +14,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlmodel import Session, create_engine
 
-from engine.settings import get_settings
+from engine.settings import get_settings, private_dir, private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,15 +29,57 @@ warnings.filterwarnings(
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
-    """One pooled engine per URL; SQLite files get WAL, foreign keys and a busy timeout."""
+    """One pooled engine per URL; SQLite files get WAL, foreign keys and a busy timeout.
+
+    No member data in error texts (they end up in logs and Temporal's histories): the statement's parameters are
+    left out (`hide_parameters`), and so is PostgreSQL's DETAIL ("Failing row contains (…)", "Key (…)=(…)").
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=_json)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=_json,
+                               hide_parameters=True)  # fmt: skip
+        event.listen(engine, "handle_error", _without_row_data)
+        return engine
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json)
+        _private_database_file(Path(parsed.database))
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json,
+                           hide_parameters=True)  # fmt: skip
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# PostgreSQL quotes the offending value in some primary messages: invalid input syntax for type integer: "张三"
+_QUOTED_VALUE = re.compile(r'(: )"(?:[^"]|"")*"$')
+
+
+def without_row_data(message: str) -> str:
+    """A PostgreSQL error's text without its DETAIL and HINT lines (they quote the row) and with a quoted input
+    value at its end replaced by "***"."""
+    kept = "\n".join(line for line in message.splitlines() if not line.startswith(("DETAIL:", "HINT:")))
+    return _QUOTED_VALUE.sub(r'\1"***"', kept)
+
+
+def _without_row_data(context: ExceptionContext) -> None:
+    """The database error about to be raised, its text without row data (without_row_data); its class, SQLSTATE
+    and `diag` stay for code that needs them."""
+    original, wrapped = context.original_exception, context.sqlalchemy_exception
+    message = str(original)
+    kept = without_row_data(message)
+    if kept == message:
+        return
+    original.args = (kept,)
+    if wrapped is not None and wrapped.args:
+        wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {kept}", *wrapped.args[1:])
+
+
+def _private_database_file(database: Path) -> None:
+    """The SQLite file and its -wal / -shm only for this user (0600), its folder too (0700) when it is VAR_DIR or we
+    make it: members' personal data live there. SQLite gives the -wal and -shm files it makes the file's mode."""
+    if not database.parent.exists() or database.parent.resolve() == get_settings().var_dir.resolve():
+        private_dir(database.parent)
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path == database or path.exists():
+            private_file(path)
 
 
 def _json(value: Any) -> str:

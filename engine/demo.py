@@ -13,6 +13,7 @@ from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from engine import ingest
+from engine.csv_cells import safe_row
 from engine.db import session_scope
 from engine.importer import COLUMNS
 from engine.models import utc_now
@@ -203,7 +204,7 @@ def _write(path: Path, columns: Sequence[str], records: Iterable[MemberRecord | 
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([_cell(getattr(record, name)) for name in columns] for record in records)
+        writer.writerows(safe_row(_cell(getattr(record, name)) for name in columns) for record in records)
 
 
 def _cell(value: object) -> str:

@@ -519,3 +519,15 @@ class SplitDecision(SQLModel, table=True):
     reason: str = Field(max_length=300)
     analysis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     decided_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A named API token, kept only as the SHA-256 of the token (engine.api_tokens): shown once when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    name: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime | None = _time()

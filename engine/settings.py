@@ -10,9 +10,10 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.errors import SettingsError
@@ -20,6 +21,9 @@ from engine.errors import SettingsError
 if TYPE_CHECKING:
     from engine.rfm.scoring import RfmScheme
 
+MASK = "***"
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+_SECRET_QUERY_KEY = re.compile(r"(?i)token|secret|key|pass|pwd|sig|auth|credential|session")
 # Any three capital letters: ISO 4217 grows, and a shop knows its own currency.
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _HOST_PORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
@@ -31,7 +35,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     var_dir: Path = Field(Path("var"), description="Where the embedded defaults keep their data.")
-    database_url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file under VAR_DIR.")
+    database_url: str = Field("", repr=False, description="SQLAlchemy URL; empty means a SQLite file under VAR_DIR.")
 
     temporal_address: str = Field("", description="host:port of a Temporal frontend; empty starts the dev server.")
     temporal_namespace: str = "default"
@@ -49,7 +53,10 @@ class Settings(BaseSettings):
 
     sms_provider: Literal["outbox", "http"] = Field("outbox", description="outbox: keep and show; http: a gateway.")
     sms_url: str = Field(
-        "", validate_default=True, description="http: the gateway's send URL (Twilio: …/Accounts/{sid}/Messages.json)."
+        "",
+        validate_default=True,
+        repr=False,
+        description="http: the gateway's send URL (Twilio: …/Accounts/{sid}/Messages.json).",
     )
     sms_preset: Literal["twilio", "json"] = Field("twilio", description="twilio: form post; json: a JSON body.")
     sms_username: str = Field("", description="http: basic-auth user (Twilio: the account SID).")
@@ -70,7 +77,10 @@ class Settings(BaseSettings):
     shop_timezone: str = "Asia/Shanghai"
     shop_currency: str = "CNY"
 
-    api_token: SecretStr = Field(SecretStr(""), description="Bearer token for /api; empty makes one under VAR_DIR.")
+    api_token: SecretStr = Field(
+        SecretStr(""),
+        description="The operator's bearer token for /api, besides those `memberflow token create` makes.",
+    )
     web_host: str = "127.0.0.1"
     web_port: int = 8000
 
@@ -82,6 +92,8 @@ class Settings(BaseSettings):
     )
 
     demo_members: int = Field(5000, description="How many members `make up` generates into an empty database.")
+
+    _secrets: list[str] | None = PrivateAttr(None)
 
     @field_validator("shop_timezone")
     @classmethod
@@ -101,7 +113,7 @@ class Settings(BaseSettings):
     @classmethod
     def _supported_database(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError(f"'{value}' is neither a sqlite:/// nor a postgresql:// URL")
+            raise ValueError(f"'{mask_url(value)}' is neither a sqlite:/// nor a postgresql:// URL")
         return value
 
     @field_validator("temporal_address")
@@ -147,7 +159,7 @@ class Settings(BaseSettings):
         if not value and info.data.get("sms_provider") == "http":
             raise ValueError("is needed when SMS_PROVIDER is http")
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError(f"'{value}' is not an http(s) URL")
+            raise ValueError(f"'{mask_url(value)}' is not an http(s) URL")
         return value
 
     @field_validator("quiet_hours")
@@ -210,9 +222,32 @@ class Settings(BaseSettings):
     def link_base(self) -> str:
         return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
-    def bearer_token(self) -> str:
-        """API_TOKEN, or for the embedded default a random token kept in VAR_DIR/api-token."""
-        return self.api_token.get_secret_value() or self._kept_secret("api-token")
+    def secret_values(self) -> list[str]:
+        """The secrets this process was given (passwords, tokens, signing keys, the database password), longest
+        first: what `mask` hides. Read once (again after a secret is made under VAR_DIR)."""
+        if self._secrets is None:
+            self._secrets = self._read_secret_values()
+        return self._secrets
+
+    def _read_secret_values(self) -> list[str]:
+        values = [self.smtp_password, self.sms_password, self.webhook_secret, self.link_secret, self.api_token]
+        found = [value.get_secret_value() for value in values]
+        with contextlib.suppress(ValueError):
+            found.append(urlsplit(self.database_url).password or "")
+        with contextlib.suppress(ValueError):
+            found.append(urlsplit(self.sms_url).password or "")
+        for name in ("link-secret", "webhook-secret"):  # made on first use under VAR_DIR (_kept_secret)
+            with contextlib.suppress(OSError):
+                found.append((self.var_dir / name).read_text(encoding="utf-8").strip())
+        return sorted({value for value in found if len(value) >= 4}, key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        """`text` fit for an error, a log line or a page: each URL masked (mask_url) and each of this process's
+        secret values (secret_values) replaced by ***."""
+        text = mask_urls(text)
+        for value in self.secret_values():
+            text = text.replace(value, MASK)
+        return text
 
     def link_key(self) -> bytes:
         """LINK_SECRET, or a random one kept in VAR_DIR/link-secret: signs unsubscribe and tracking links."""
@@ -222,17 +257,80 @@ class Settings(BaseSettings):
         """WEBHOOK_SECRET, or a random one kept in VAR_DIR/webhook-secret (give it to the receiving side)."""
         return (self.webhook_secret.get_secret_value() or self._kept_secret("webhook-secret")).encode()
 
+    def private_var_dir(self) -> Path:
+        """VAR_DIR, made if missing, readable by this user only (0700): it holds the database, secrets and Temporal's
+        state."""
+        return private_dir(self.var_dir)
+
     def _kept_secret(self, name: str) -> str:
-        path = self.var_dir / name
+        path = self.private_var_dir() / name
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._secrets = None  # mask the new one too
             draft = path.with_name(f".{name}.{os.getpid()}")
-            draft.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
-            draft.chmod(0o600)
+            private_file(draft).write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")  # 0600 before a byte
             with contextlib.suppress(FileExistsError):  # another process made it first: theirs stands
                 os.link(draft, path)  # appears whole or not at all
             draft.unlink()
         return path.read_text(encoding="utf-8").strip()
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only its owner can enter (0700), made (with its parents) if missing; returns it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    found = path.stat()
+    if found.st_mode & 0o077 and found.st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """`path` as a file only its owner can read and write (0600), made empty if missing; returns it. A file of ours
+    made by an earlier version with a wider mode is narrowed; one of another user is left as it is."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    found = path.stat()
+    if found.st_mode & 0o077 and found.st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
+
+
+def mask_url(url: str) -> str:
+    """`url` fit to show in a message or log: scheme, user, host, port and path kept; the password and the values
+    of query parameters named like secrets (token, key, secret, password, sig, auth, …) replaced by ***.
+
+    e.g. postgresql://shop:s3cret@db:5432/memberflow -> postgresql://shop:***@db:5432/memberflow."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL after all (a bad port, say): show no more than its scheme
+        return url.split("://", 1)[0] + "://" + MASK if "://" in url else MASK
+    netloc = parts.netloc
+    if password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:{MASK}@{hostport}"
+    pairs = [pair.partition("=") for pair in parts.query.split("&")] if parts.query else []
+    query = "&".join(f"{name}={MASK}" if value and _SECRET_QUERY_KEY.search(name) else name + equals + value
+                     for name, equals, value in pairs)  # fmt: skip
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret parts of `url` that mask_url hides (its password, its secret-named query values), as written."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    pairs = [pair.partition("=") for pair in parts.query.split("&")] if parts.query else []
+    found += [value for name, _, value in pairs if value and _SECRET_QUERY_KEY.search(name)]
+    return [value for value in found if value]
+
+
+def mask_urls(text: str) -> str:
+    """`text` with every URL in it masked (mask_url)."""
+    return _URL.sub(lambda found: mask_url(found.group(0)), text)
 
 
 def is_time_zone(name: str) -> bool:
@@ -259,13 +357,18 @@ def load_settings() -> Settings:
 
 
 def _sentence(error: object) -> str:
+    """One sentence for an invalid setting; a URL in it is masked and a secret setting's value never shown."""
     assert isinstance(error, dict)
     name = "_".join(str(part) for part in error["loc"]).upper()
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = mask_urls(str(error["msg"]).removeprefix("Value error, "))
     value = error.get("input")
     if error["type"] in {"int_parsing", "literal_error", "bool_parsing"}:
-        return f"{name} is '{value}', but {message[0].lower()}{message[1:]}."
+        shown = MASK if name in SECRET_SETTINGS else mask_urls(str(value))
+        return f"{name} is '{shown}', but {message[0].lower()}{message[1:]}."
     return f"{name} {message}."
+
+
+SECRET_SETTINGS = frozenset({"SMTP_PASSWORD", "SMS_PASSWORD", "WEBHOOK_SECRET", "LINK_SECRET", "API_TOKEN"})
 
 
 @lru_cache(maxsize=1)

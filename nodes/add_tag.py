@@ -24,6 +24,9 @@ class AddTag(BlockBase):
     category: ClassVar[Category] = "action"
     help: ClassVar[str] = "Give the member a tag; other journeys and segments can use it."
 
+    def tags_given(self) -> set[str]:
+        return {self.tag}
+
     async def run(self, journey: JourneyRunContext) -> str | None:
         await journey.act(self, add_tag_to_member)
         return None

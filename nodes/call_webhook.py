@@ -22,7 +22,7 @@ from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.messages.outbox import member_variables
 from engine.messages.sending import call_provider, claim_message, record_result, send_when_allowed
 from engine.models import Member, Message, table_of
-from engine.settings import get_settings
+from engine.settings import get_settings, mask_url
 
 
 class CallWebhook(BlockBase):
@@ -53,12 +53,12 @@ def prepare_webhook(request: ActionInput) -> ActionResult:
                 "block": block.id, "coupon": request.variables.get("coupon"), "points": request.variables.get("points"),
                 "sent_at": request.now.isoformat()}  # fmt: skip
         row = {"idempotency_key": key, "channel": "webhook", "template": block.id, "member_id": entry.member_id,
-               "journey_id": entry.journey_id, "block_id": block.id, "recipient": str(block.url)[:254],
+               "journey_id": entry.journey_id, "block_id": block.id, "recipient": mask_url(str(block.url))[:254],
                "body_text": json.dumps(body, ensure_ascii=False, sort_keys=True), "status": "queued",
                "created_at": request.now, "send_at": request.now, "attempts": 0, "segments": 0, "cost": 0,
                "opens": 0, "clicks": 0}  # fmt: skip
         insert_new(session, table_of(Message), [row], "idempotency_key")
-        detail = {"status": "queued", "url": str(block.url)}
+        detail = {"status": "queued", "url": mask_url(str(block.url))}  # shown on pages: no token from its query
         performed = perform_once(session, entry, block.id, key, "webhook", detail, request.now)
         return ActionResult(performed=performed, detail=detail)
 

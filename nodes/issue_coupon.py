@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from pydantic import Field
-from sqlmodel import Session
 from temporalio import activity
 
-from engine.coupons import issue_coupon, template_keys
+from engine.coupons import issue_coupon
 from engine.db import session_scope
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, ShopData
 from engine.journey.ledger import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.settings import get_settings
@@ -30,10 +29,8 @@ class IssueCoupon(BlockBase):
     category: ClassVar[Category] = "action"
     help: ClassVar[str] = "Give the member a coupon code; later messages can show it as {{ coupon.code }}."
 
-    def publish_problems(self, session: Session) -> list[str]:
-        if self.template not in template_keys(session):
-            return [f"coupon template '{self.template}' does not exist; define it first (memberflow coupons load)"]
-        return []
+    def publish_problems(self, shop: ShopData) -> list[str]:
+        return shop.coupon_problems(self.template)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await journey.act(self, issue_coupon_to_member)

@@ -13,15 +13,13 @@ import asyncio
 from typing import ClassVar, Literal
 
 from pydantic import Field
-from sqlmodel import Session
 from temporalio import activity
 
 from connectors.email import build_email, send_email
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, ShopData
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.messages.outbox import rules_from, unsubscribe_url
 from engine.messages.sending import call_provider, claim_message, prepare, record_result, send_when_allowed
-from engine.messages.templates import template_problems
 from engine.settings import get_settings
 
 
@@ -37,8 +35,8 @@ class SendEmail(BlockBase):
     category: ClassVar[Category] = "action"
     help: ClassVar[str] = "Email the member (only with consent, outside quiet hours, within the frequency cap)."
 
-    def publish_problems(self, session: Session) -> list[str]:
-        return template_problems(session, self.template, "email")
+    def publish_problems(self, shop: ShopData) -> list[str]:
+        return shop.message_problems(self.template, "email")
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await send_when_allowed(journey, self, prepare_email, deliver_email)

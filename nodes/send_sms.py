@@ -10,15 +10,13 @@ import asyncio
 from typing import ClassVar, Literal
 
 from pydantic import Field
-from sqlmodel import Session
 from temporalio import activity
 
 from connectors.sms import send_sms
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, ShopData
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.messages.sending import call_provider, claim_message, prepare, record_result, send_when_allowed
 from engine.messages.sms import cost, segments
-from engine.messages.templates import template_problems
 from engine.settings import get_settings
 
 
@@ -34,8 +32,8 @@ class SendSms(BlockBase):
     category: ClassVar[Category] = "action"
     help: ClassVar[str] = "Text the member (only with consent, outside quiet hours, within the frequency cap)."
 
-    def publish_problems(self, session: Session) -> list[str]:
-        return template_problems(session, self.template, "sms")
+    def publish_problems(self, shop: ShopData) -> list[str]:
+        return shop.message_problems(self.template, "sms")
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await send_when_allowed(journey, self, prepare_sms, deliver_sms)

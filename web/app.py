@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from engine.logs import mask_secrets_in_logs
 from engine.settings import get_settings
 from web.controllers import (
     CouponController,
@@ -21,6 +22,7 @@ from web.controllers import (
     LinkController,
     MemberController,
     MemberTagController,
+    MessageController,
     OrderController,
     PageController,
     RfmController,
@@ -33,7 +35,7 @@ HERE = Path(__file__).parent
 
 
 def create_app() -> Litestar:
-    get_settings()  # invalid settings stop the app here, with their sentences, rather than at the first request
+    mask_secrets_in_logs(get_settings())  # invalid settings stop the app here, with their sentences
     return Litestar(
         route_handlers=[
             PageController,
@@ -46,6 +48,7 @@ def create_app() -> Litestar:
             RfmController,
             TagRuleController,
             MemberTagController,
+            MessageController,
             CouponController,
             LinkController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
 from engine.ab.assign import Group
+from engine.csv_cells import safe_row
 from engine.db import id_batches
 from engine.errors import InputError
 from engine.ingest import insert_new
@@ -386,13 +387,15 @@ OUTCOME_COLUMNS = ("member_id", "group", "arm", "assigned_at", "converted", "con
 
 
 def write_outcomes_csv(handle: TextIO, found: list[Outcome]) -> None:
-    """One row per assigned member, so an analyst can redo the analysis in a spreadsheet."""
+    """One row per assigned member, so an analyst can redo the analysis in a spreadsheet (cells made safe to open
+    there: engine.csv_cells)."""
     writer = csv.writer(handle)
     writer.writerow(OUTCOME_COLUMNS)
     for o in found:
         converted_at = "" if o.converted_at is None else o.converted_at.isoformat()
-        writer.writerow([o.member_key, o.group, o.arm or "", o.assigned_at.isoformat(), int(o.converted_at is not None),
-                         converted_at, o.revenue])  # fmt: skip
+        converted = int(o.converted_at is not None)
+        writer.writerow(safe_row([o.member_key, o.group, o.arm, o.assigned_at.isoformat(), converted, converted_at,
+                                  o.revenue]))  # fmt: skip
 
 
 class DayRates(BaseModel):

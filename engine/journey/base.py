@@ -8,16 +8,16 @@ JourneyRun interpreter. Branching blocks hold one sequence of blocks per branch.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from engine.journey.facts import MemberFacts
     from engine.journey.runtime import JourneyRunContext
+    from engine.messages.templates import TemplateSpec
 
 BLOCK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 Category = Literal["action", "condition", "wait", "flow"]
@@ -31,6 +31,30 @@ class Problem(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.block}: {self.message}" if self.block else self.message
+
+
+@dataclass(frozen=True)
+class ShopData:
+    """What the shop holds that a journey may name, read once per check (engine.journey.store.shop_data): coupon
+    template keys, message templates by key, and tag names (tags members carry or carried, and tag rules' tags).
+    A catalogue left None is unknown (an offline check) and is not checked against."""
+
+    coupon_templates: frozenset[str] | None = None
+    message_templates: Mapping[str, TemplateSpec] | None = None
+    tags: frozenset[str] | None = None
+
+    def coupon_problems(self, template: str) -> list[str]:
+        """A sentence if the coupon template `template` is known not to exist."""
+        if self.coupon_templates is None or template in self.coupon_templates:
+            return []
+        return [f"coupon template '{template}' does not exist; define it first (memberflow coupons load)"]
+
+    def message_problems(self, template: str, channel: Literal["email", "sms"]) -> list[str]:
+        """Sentences if the message template `template` is known to be missing, for another channel, or not to
+        render with sample data."""
+        from engine.messages.templates import template_problems
+
+        return [] if self.message_templates is None else template_problems(self.message_templates, template, channel)
 
 
 class BlockBase(BaseModel):
@@ -62,9 +86,14 @@ class BlockBase(BaseModel):
         """Problems with this block's own configuration (its sequences are checked by the validator)."""
         return []
 
-    def publish_problems(self, session: Session) -> list[str]:
-        """Problems only the shop's data can show (a coupon template that does not exist); checked at publish."""
+    def publish_problems(self, shop: ShopData) -> list[str]:
+        """Problems only the shop's data can show (a coupon template that does not exist): validating, publishing
+        and the API all check them (engine.journey.validate)."""
         return []
+
+    def tags_given(self) -> set[str]:
+        """Tags this block gives members (so conditions of the same journey may ask for them)."""
+        return set()
 
     def without_steps(self) -> BlockBase:
         """This block with its nested sequences emptied: what a plan step stores (branches become step ids)."""
@@ -98,3 +127,11 @@ class ConditionBase(BaseModel):
     def event_types(self) -> set[str]:
         """Event types this condition refers to, for validation."""
         return set()
+
+    def publish_problems(self, shop: ShopData) -> list[str]:
+        """Problems only the shop's data can show (see BlockBase.publish_problems); not those of its parts."""
+        return []
+
+    def publish_warnings(self, shop: ShopData) -> list[str]:
+        """Likely mistakes the shop's data shows that do not stop publishing (a tag nobody ever had)."""
+        return []

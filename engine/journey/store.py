@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from engine.coupons import template_keys
 from engine.errors import InputError
+from engine.journey.base import Problem, ShopData
 from engine.journey.events import known_event_types
 from engine.journey.language import JourneyDefinition, Status
 from engine.journey.plan import Plan, compile_plan
-from engine.journey.validate import validate
-from engine.models import Event, Journey, JourneyEntry, JourneyVersion
+from engine.journey.validate import check_journey, journey_warnings, validate
+from engine.messages.templates import templates
+from engine.models import Event, Journey, JourneyEntry, JourneyVersion, Tag, TagRule
 
 
 class Published(BaseModel):
@@ -23,22 +27,44 @@ class Published(BaseModel):
     content_hash: str
     new_version: bool
     status: str
+    warnings: list[str] = Field(default_factory=list, description="Likely mistakes that did not stop publishing.")
 
 
 def event_types_in_use(session: Session) -> set[str]:
     return known_event_types(set(session.execute(select(col(Event.type)).distinct()).scalars()))
 
 
+def shop_data(session: Session) -> ShopData:
+    """What a journey may name, read once: coupon and message templates, and tags (members' and tag rules')."""
+    tags = set(session.scalars(select(col(Tag.name)))) | set(session.scalars(select(col(TagRule.tag))))
+    return ShopData(
+        coupon_templates=frozenset(template_keys(session)),
+        message_templates={spec.key: spec for spec in templates(session)},
+        tags=frozenset(tags),
+    )
+
+
+def check_against_shop(session: Session, raw: Any) -> tuple[JourneyDefinition | None, list[Problem], list[Problem]]:
+    """The one validation of validate, publish and the API: (the journey or None, every problem, warnings).
+
+    Parses `raw` (a journey as read from YAML or JSON), checks it, and checks what it names against this shop's
+    event types, coupon templates, message templates and tags. Never raises for bad input.
+    """
+    shop = shop_data(session)
+    journey, problems = check_journey(raw, event_types_in_use(session), shop)
+    return journey, problems, [] if journey is None else journey_warnings(journey, shop)
+
+
 def publish(session: Session, journey: JourneyDefinition, *, now: datetime, status: Status = "live") -> Published:
-    """Validate, compile and store the plan as version N+1 (unless it equals the newest), then set `status`.
+    """Validate (as `check_against_shop`), compile and store the plan as version N+1 (unless it equals the newest),
+    then set `status`. Raises InputError (422) listing every problem, each with its block id.
 
     Members already inside keep the version they entered with: their workflows carry their plan.
     """
-    if problems := validate(journey, event_types_in_use(session)):
+    shop = shop_data(session)
+    if problems := validate(journey, event_types_in_use(session), shop):
         raise InputError([str(p) for p in problems], status_code=422)
     plan = compile_plan(journey)
-    if unresolved := [f"{step}: {say}" for step in plan.steps for say in plan.block(step).publish_problems(session)]:
-        raise InputError(unresolved, status_code=422)
     row = session.scalar(select(Journey).where(col(Journey.key) == journey.key))
     if row is None:
         row = Journey(key=journey.key, name=journey.name, status="draft", draft=journey.dump(), updated_at=now)
@@ -66,7 +92,7 @@ def publish(session: Session, journey: JourneyDefinition, *, now: datetime, stat
     session.flush()
     return Published(
         journey_id=row.id, key=row.key, version=version, content_hash=plan.content_hash,
-        new_version=new_version, status=row.status,
+        new_version=new_version, status=row.status, warnings=[str(w) for w in journey_warnings(journey, shop)],
     )  # fmt: skip
 
 

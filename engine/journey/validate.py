@@ -1,16 +1,22 @@
-"""Checking a journey: every problem at once, each a sentence naming the block at fault (no database)."""
+"""Checking a journey: every problem at once, each a sentence naming the block at fault.
+
+One validation serves `memberflow journey validate`, `journey publish` and `POST /api/journeys`: parsing, the
+checks on the journey itself, and, given the shop's data (engine.journey.store.shop_data), the templates, coupons
+and tags it names. No database access here: the caller reads the shop's data once.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from engine.cron import cron_problem
-from engine.journey.base import BlockBase, ConditionBase, Problem
+from engine.journey.base import BlockBase, ConditionBase, Problem, ShopData
 from engine.journey.events import EventMatch, Goal
 from engine.journey.language import (
     JOURNEY_KEY,
@@ -155,25 +161,29 @@ def _unknown_tag(ctx: dict[str, Any], fields: Loc) -> str:
 # --- Semantic checks on a parsed journey ----------------------------------------------------------------------------
 
 
-def validate(journey: JourneyDefinition, known_events: set[str]) -> list[Problem]:
-    """Every problem pydantic cannot see, in document order: settings first, then the blocks."""
-    settings = [Problem(block=None, message=message) for message in setting_problems(journey, known_events)]
-    return settings + list(step_problems(journey.steps, known_events))
+def validate(journey: JourneyDefinition, known_events: set[str], shop: ShopData | None = None) -> list[Problem]:
+    """Every problem pydantic cannot see, in document order: settings first, then the blocks. With `shop`, also
+    what only the shop's data can show (a coupon or message template that does not exist), on its block."""
+    shop = shop or ShopData()
+    settings = [Problem(block=None, message=message) for message in setting_problems(journey, known_events, shop)]
+    return settings + list(step_problems(journey.steps, known_events, shop))
 
 
-def check_journey(raw: Any, known_events: set[str]) -> tuple[JourneyDefinition | None, list[Problem]]:
+def check_journey(
+    raw: Any, known_events: set[str], shop: ShopData | None = None
+) -> tuple[JourneyDefinition | None, list[Problem]]:
     """Parse, then validate; bad input gives (None, its problems), never an exception."""
     try:
         journey = JourneyDefinition.model_validate(raw)
     except ValidationError as error:
         return None, problems_from(error, raw)
-    return journey, validate(journey, known_events)
+    return journey, validate(journey, known_events, shop)
 
 
-def setting_problems(journey: JourneyDefinition, known_events: set[str]) -> Iterator[str]:
+def setting_problems(journey: JourneyDefinition, known_events: set[str], shop: ShopData) -> Iterator[str]:
     if not JOURNEY_KEY.match(journey.key):
         yield f"id '{journey.key}' is not a journey id: use lowercase letters, digits, - and _ (at most 64)"
-    yield from trigger_problems(journey.trigger, known_events)
+    yield from trigger_problems(journey.trigger, known_events, shop)
     reentry = journey.reentry
     if reentry.min_gap_days > 0 and reentry.policy != "always":
         yield f"reentry: min_gap_days only applies when policy is 'always' (it is '{reentry.policy}')"
@@ -184,13 +194,14 @@ def setting_problems(journey: JourneyDefinition, known_events: set[str]) -> Iter
         if journey.goal.within_days <= 0:
             yield f"goal: within_days must be more than 0 (it is {journey.goal.within_days})"
     if journey.audience is not None:
-        yield from (f"audience: {message}" for message in condition_problems(journey.audience, known_events))
+        audience = condition_problems(journey.audience, known_events, shop)
+        yield from (f"audience: {message}" for message in audience)
         yield from (f"audience: {message}" for message in entry_condition_problems(journey.audience))
     if not journey.steps:
         yield "the journey has no steps: add at least one block"
 
 
-def trigger_problems(trigger: Trigger, known_events: set[str]) -> Iterator[str]:
+def trigger_problems(trigger: Trigger, known_events: set[str], shop: ShopData) -> Iterator[str]:
     if isinstance(trigger, EventTrigger):
         yield from (f"trigger: {message}" for message in trigger.match.problems(known_events))
     if isinstance(trigger, ScheduleTrigger):
@@ -199,11 +210,12 @@ def trigger_problems(trigger: Trigger, known_events: set[str]) -> Iterator[str]:
         if trigger.audience is None:
             yield "trigger: a schedule needs an audience, or every member would be enrolled each time it fires"
         else:
-            audience = condition_problems(trigger.audience, known_events) + entry_condition_problems(trigger.audience)
+            audience = condition_problems(trigger.audience, known_events, shop)
+            audience += entry_condition_problems(trigger.audience)
             yield from (f"trigger.audience: {message}" for message in audience)
 
 
-def step_problems(steps: Sequence[BlockBase], known_events: set[str]) -> Iterator[Problem]:
+def step_problems(steps: Sequence[BlockBase], known_events: set[str], shop: ShopData) -> Iterator[Problem]:
     seen: set[str] = set()
     for block, exit_before in in_order(steps):
         if block.id in seen:
@@ -213,7 +225,7 @@ def step_problems(steps: Sequence[BlockBase], known_events: set[str]) -> Iterato
         if exit_before is not None:
             message = f"unreachable: block '{block.id}' comes after the exit '{exit_before}' in the same path"
             yield Problem(block=block.id, message=message)
-        yield from (Problem(block=block.id, message=message) for message in block_problems(block, known_events))
+        yield from (Problem(block=block.id, message=message) for message in block_problems(block, known_events, shop))
 
 
 def in_order(blocks: Sequence[BlockBase]) -> Iterator[tuple[BlockBase, str | None]]:
@@ -227,14 +239,16 @@ def in_order(blocks: Sequence[BlockBase]) -> Iterator[tuple[BlockBase, str | Non
             exit_before = block.id
 
 
-def block_problems(block: BlockBase, known_events: set[str]) -> Iterator[str]:
-    """The block's own check, then its conditions and event matches (not those of the blocks it holds)."""
+def block_problems(block: BlockBase, known_events: set[str], shop: ShopData) -> Iterator[str]:
+    """The block's own check, then its conditions and event matches (not those of the blocks it holds), then what
+    the shop's data shows."""
     yield from block.check()
     for where, part in settings_in(block, ""):
         if isinstance(part, ConditionBase):
-            yield from (f"{where}: {message}" for message in condition_problems(part, known_events))
+            yield from (f"{where}: {message}" for message in condition_problems(part, known_events, shop))
         else:
             yield from (f"{where}: {message}" for message in part.problems(known_events))
+    yield from block.publish_problems(shop)
 
 
 def settings_in(model: BaseModel, prefix: str) -> Iterator[tuple[str, ConditionBase | EventMatch]]:
@@ -253,13 +267,15 @@ def settings_in(model: BaseModel, prefix: str) -> Iterator[tuple[str, ConditionB
                 yield from settings_in(item, at)
 
 
-def condition_problems(condition: ConditionBase, known_events: set[str]) -> list[str]:
-    """The condition's own check and unknown event types, then those of its parts; each sentence once."""
+def condition_problems(condition: ConditionBase, known_events: set[str], shop: ShopData | None = None) -> list[str]:
+    """The condition's own check, unknown event types and (given `shop`) what the shop's data shows, then those of
+    its parts; each sentence once."""
     found = list(condition.check())
     for event in sorted(condition.event_types()):
         found += EventMatch(event=event).problems(known_events)
+    found += condition.publish_problems(shop or ShopData())
     for part in condition.parts():
-        found += condition_problems(part, known_events)
+        found += condition_problems(part, known_events, shop)
     return list(dict.fromkeys(found))
 
 
@@ -268,3 +284,34 @@ def entry_condition_problems(condition: ConditionBase) -> list[str]:
     if condition.inside_journey_only:
         return [f"{condition.kind} asks about the time since entering, which has not begun here; use it in a block"]
     return [problem for part in condition.parts() for problem in entry_condition_problems(part)]
+
+
+# --- Warnings: likely mistakes that do not stop publishing -----------------------------------------------------------
+
+
+def journey_warnings(journey: JourneyDefinition, shop: ShopData) -> list[Problem]:
+    """Conditions naming a tag the shop has never seen (a typo never matches anyone), on their block. Tags the
+    journey's own blocks give count as known; without the shop's tags (None) nothing is said."""
+    if shop.tags is None:
+        return []
+    given = {tag for block, _ in in_order(journey.steps) for tag in block.tags_given()}
+    shop = replace(shop, tags=shop.tags | given)
+    found: list[Problem] = []
+    entry = [("audience", journey.audience)]
+    if isinstance(journey.trigger, ScheduleTrigger):
+        entry.append(("trigger.audience", journey.trigger.audience))
+    for where, condition in entry:
+        if condition is not None:
+            found += [Problem(block=None, message=f"{where}: {w}") for w in condition_warnings(condition, shop)]
+    for block, _ in in_order(journey.steps):
+        for where, part in settings_in(block, ""):
+            if isinstance(part, ConditionBase):
+                found += [Problem(block=block.id, message=f"{where}: {w}") for w in condition_warnings(part, shop)]
+    return found
+
+
+def condition_warnings(condition: ConditionBase, shop: ShopData) -> list[str]:
+    found = condition.publish_warnings(shop)
+    for part in condition.parts():
+        found += condition_warnings(part, shop)
+    return list(dict.fromkeys(found))

@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from engine.ingest import insert_new
-from engine.messages.rules import FrequencyCap, QuietHours, parse_frequency_cap, parse_quiet_hours
+from engine.messages.rules import FrequencyCap, QuietHours, deferred_reason, parse_frequency_cap, parse_quiet_hours
 from engine.messages.templates import Channel, RenderError, TemplateSpec, render
 from engine.models import CaughtMail, Member, Message, table_of
 from engine.settings import Settings
@@ -67,7 +67,8 @@ def record_intent(
     rules: SendRules, variables: dict[str, Any], quiet: QuietPolicy = "defer", journey_id: int | None = None,
     block_id: str | None = None,
 ) -> Intent:  # fmt: skip
-    """Write the message once for `key`: queued (with when it may go), or skipped / failed with the reason."""
+    """Write the message once for `key`: queued (with when it may go, and why later when quiet hours defer it), or
+    skipped / failed with the reason. `mark_sent` clears a deferral's reason."""
     if (existing := _by_key(session, key)) is not None:
         return existing
     session.execute(select(col(Member.id)).where(col(Member.id) == member_id).with_for_update())
@@ -125,7 +126,7 @@ def _stopped_by_rules(
                     "status": "skipped",
                     "reason": f"quiet hours {hours.start:%H:%M}-{hours.end:%H:%M} ({zone.key})",
                 }
-            return {"send_at": allowed}
+            return {"send_at": allowed, "reason": deferred_reason(allowed, zone)}  # cleared when sent
     return {}
 
 

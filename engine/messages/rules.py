@@ -32,6 +32,13 @@ class QuietHours:
         return datetime.combine(day, self.end, zone)
 
 
+def deferred_reason(until: datetime, zone: ZoneInfo) -> str:
+    """What the outbox says of a message held by quiet hours: when it goes, in the member's zone, the zone named
+    (e.g. "deferred by quiet hours until 09:00 on 2024-05-02 (member's zone, Asia/Shanghai)")."""
+    local = until.astimezone(zone)
+    return f"deferred by quiet hours until {local:%H:%M} on {local:%Y-%m-%d} (member's zone, {zone.key})"
+
+
 @dataclass(frozen=True)
 class FrequencyCap:
     """At most `messages` per member per `days` per channel."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import sys
+from collections.abc import Mapping
 from types import FrameType
 from typing import Any, Literal
 
@@ -185,9 +186,10 @@ def templates(session: Session) -> list[TemplateSpec]:
     return [TemplateSpec.model_validate(row.spec) for row in rows]
 
 
-def template_problems(session: Session, key: str, channel: Channel) -> list[str]:
-    """What publishing a block that sends `key` on `channel` must know: it exists, is for that channel, renders."""
-    spec = find_template(session, key)
+def template_problems(known: Mapping[str, TemplateSpec], key: str, channel: Channel) -> list[str]:
+    """What a block that sends `key` on `channel` needs of the shop's templates (`known`, by key): that it exists,
+    is for that channel and renders with sample data. Pure: the caller reads the templates once."""
+    spec = known.get(key)
     if spec is None:
         return [f"message template '{key}' does not exist; define it first (memberflow messages load)"]
     if spec.channel != channel:

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from engine.journey.base import ConditionBase
+from engine.journey.base import ConditionBase, ShopData
 from engine.journey.facts import MemberFacts
 
 
@@ -19,3 +19,11 @@ class HasTag(ConditionBase):
 
     def holds(self, member: MemberFacts) -> bool:
         return self.tag in member.tags
+
+    def publish_warnings(self, shop: ShopData) -> list[str]:
+        if shop.tags is None or self.tag in shop.tags:
+            return []
+        return [
+            f"no member has ever had tag '{self.tag}' and no tag rule or block of this journey gives it: "
+            "check the spelling"
+        ]

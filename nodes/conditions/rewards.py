@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from engine.journey.base import ConditionBase
+from engine.journey.base import ConditionBase, ShopData
 from engine.journey.compare import Op, check_operands, compare
 from engine.journey.facts import MemberFacts
 
@@ -36,3 +36,6 @@ class HasUnredeemedCoupon(ConditionBase):
 
     def holds(self, member: MemberFacts) -> bool:
         return member.has_unredeemed_coupon(self.template)
+
+    def publish_problems(self, shop: ShopData) -> list[str]:
+        return [] if self.template is None else shop.coupon_problems(self.template)

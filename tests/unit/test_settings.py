@@ -24,10 +24,7 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert settings.embedded_temporal
     assert settings.temporal_target == "127.0.0.1:7233"
     assert settings.shop_timezone == "Asia/Shanghai"
-    token = settings.bearer_token()
-    assert len(token) >= 24
-    assert settings.bearer_token() == token  # kept under VAR_DIR, the same on the next start
-    assert (tmp_path / "api-token").stat().st_mode & 0o777 == 0o600
+    assert settings.api_token.get_secret_value() == ""  # tokens are made with `memberflow token create`
 
 
 def test_postgres_urls_use_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -149,11 +149,15 @@ async def test_an_event_posted_to_the_api_starts_the_journey_it_triggers(
 
 def test_the_cli_validates_a_file_and_exits_non_zero_on_problems(db: None) -> None:
     runner = CliRunner()
+    missing = runner.invoke(cli, ["journey", "validate", str(EXAMPLES / "welcome.yaml")])
+    assert runner.invoke(cli, ["messages", "load", str(EXAMPLES / "messages" / "templates.yaml")]).exit_code == 0
 
     good = runner.invoke(cli, ["journey", "validate", str(EXAMPLES / "welcome.yaml")])
     bad = runner.invoke(cli, ["journey", "validate", str(INVALID / "negative_wait.yaml")])
     schema = runner.invoke(cli, ["journey", "schema"])
 
+    assert missing.exit_code == 1  # its email template is not in this shop yet: publishing would refuse it
+    assert "message template 'welcome-email' does not exist" in missing.output
     assert good.exit_code == 0, good.output
     assert "journey welcome is valid" in good.output
     assert bad.exit_code != 0

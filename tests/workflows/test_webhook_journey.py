@@ -94,13 +94,14 @@ async def test_a_refusing_receiver_fails_the_message_without_retrying(
     shop: None, worker: Lane, receiver: Receiver
 ) -> None:
     receiver.answers = [410]
-    _, plan = publish_live(hook_journey(receiver.url))
+    _, plan = publish_live(hook_journey(f"{receiver.url}?shop=7&token=hook-token-77"))
 
     await worker.run(plan, "H1")
 
     with session_scope() as session:
-        status, attempts, reason = session.execute(
-            select(col(Message.status), col(Message.attempts), col(Message.reason))
+        status, attempts, reason, recipient = session.execute(
+            select(col(Message.status), col(Message.attempts), col(Message.reason), col(Message.recipient))
         ).one()
     assert (status, attempts) == ("failed", 1)
-    assert reason == f"{receiver.url} refused (410): "
+    assert reason == f"{receiver.url}?shop=7&token=*** refused (410): "  # the outbox shows no token of the URL
+    assert recipient == f"{receiver.url}?shop=7&token=***"

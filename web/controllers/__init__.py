@@ -7,6 +7,7 @@ from web.controllers.health import HealthController
 from web.controllers.journeys import JourneyController
 from web.controllers.links import LinkController
 from web.controllers.members import MemberController
+from web.controllers.messages import MessageController
 from web.controllers.orders import OrderController
 from web.controllers.pages import PageController
 from web.controllers.rfm import RfmController
@@ -21,6 +22,7 @@ __all__ = [
     "LinkController",
     "MemberController",
     "MemberTagController",
+    "MessageController",
     "OrderController",
     "PageController",
     "RfmController",

@@ -16,9 +16,18 @@ from engine.campaigns import Effect, campaign_effect
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.audience import members_matching
-from engine.journey.language import Status
-from engine.journey.store import JourneySummary, Published, event_types_in_use, journey_summaries, live_plan
-from engine.journey.validate import check_journey, condition_problems
+from engine.journey.base import Problem
+from engine.journey.language import JourneyDefinition, Status
+from engine.journey.store import (
+    JourneySummary,
+    Published,
+    check_against_shop,
+    event_types_in_use,
+    journey_summaries,
+    live_plan,
+    shop_data,
+)
+from engine.journey.validate import condition_problems
 from engine.models import utc_now
 from engine.settings import get_settings
 from nodes import Condition
@@ -59,8 +68,7 @@ class JourneyController(Controller):
     async def publish(
         self, data: JSONBody[dict[str, Any]], state: State, status: FromQuery[Status] = "live"
     ) -> Published:
-        known = await asyncio.to_thread(_known_events)
-        journey, problems = check_journey(data, known)
+        journey, problems = await asyncio.to_thread(_checked, data)
         if journey is None or problems:
             raise InputError([str(p) for p in problems], status_code=422)
         return await publish_journey(await temporal_client(state), get_settings(), journey, status)
@@ -108,7 +116,7 @@ class JourneyController(Controller):
         if journey.status != "live":
             raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"], 409)
         if data.where is not None:
-            problems = condition_problems(data.where, await asyncio.to_thread(_known_events))
+            problems = await asyncio.to_thread(_where_problems, data.where)
             if problems:
                 raise InputError([f"where: {problem}" for problem in problems], 422)
         members = data.member_ids or await asyncio.to_thread(_matching, data.where)
@@ -121,9 +129,15 @@ def _summaries() -> list[JourneySummary]:
         return journey_summaries(session)
 
 
-def _known_events() -> set[str]:
+def _checked(raw: Any) -> tuple[JourneyDefinition | None, list[Problem]]:
     with session_scope() as session:
-        return event_types_in_use(session)
+        journey, problems, _ = check_against_shop(session, raw)
+        return journey, problems
+
+
+def _where_problems(where: Condition) -> list[str]:
+    with session_scope() as session:
+        return condition_problems(where, event_types_in_use(session), shop_data(session))
 
 
 def _matching(condition: Condition | None) -> list[str]:

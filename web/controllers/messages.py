@@ -1,0 +1,23 @@
+"""/api/messages: the outbox, newest first, each message with its status and the reason for it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import QueryParameter
+
+from engine.db import session_scope
+from engine.messages.outbox import OutboxRow, outbox
+from web.auth import require_api_token
+
+
+class MessageController(Controller):
+    path = "/api/messages"
+    guards = [require_api_token]  # noqa: RUF012
+    tags = ["messages"]  # noqa: RUF012
+
+    @get(sync_to_thread=True, summary="The newest messages: status (queued, sending, sent, failed, skipped) and reason")
+    def index(self, limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> list[OutboxRow]:
+        with session_scope() as session:
+            return outbox(session, limit)
