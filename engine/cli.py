@@ -137,9 +137,9 @@ def demo_csv(
 
 
 def _shop_today(settings: Settings) -> date:
-    from datetime import datetime
+    from engine import clock
 
-    return datetime.now(settings.shop_zone).date()
+    return clock.today(settings.shop_zone)
 
 
 @journey_app.command("schema")
@@ -280,10 +280,10 @@ def _members_where(session: Any, where: str) -> list[str]:
 
     from pydantic import TypeAdapter, ValidationError
 
+    from engine import clock
     from engine.journey.audience import members_matching
     from engine.journey.store import event_types_in_use
     from engine.journey.validate import condition_problems
-    from engine.models import utc_now
     from nodes import Condition
 
     try:
@@ -292,7 +292,7 @@ def _members_where(session: Any, where: str) -> list[str]:
         raise InputError([f"--where is not a condition: {str(exc).splitlines()[0]}"]) from None
     if problems := condition_problems(condition, event_types_in_use(session)):
         raise InputError([f"--where: {problem}" for problem in problems])
-    return members_matching(session, condition, utc_now())
+    return members_matching(session, condition, clock.now())
 
 
 def _change_status(key: str, status: str) -> None:
@@ -464,17 +464,16 @@ def _demo_rules_and_segments(settings: Settings) -> None:
 def _example_rewards_and_messages_once() -> None:
     """The coupon templates (examples/rewards) and message templates (examples/messages) the example journeys use,
     those the shop does not have yet; a template the marketer changed stays as they left it."""
-    from engine import coupons
+    from engine import clock, coupons
     from engine.db import session_scope
     from engine.messages import templates
-    from engine.models import utc_now
     from engine.spec_files import read_specs
 
     coupon_specs = read_specs(EXAMPLES / "rewards" / "coupons.yaml", coupons.CouponSpec, "template")
     message_specs = read_specs(EXAMPLES / "messages" / "templates.yaml", templates.TemplateSpec, "template")
     with session_scope() as session:
         have = coupons.template_keys(session)
-        added = [c.key for c in coupon_specs if c.key not in have and coupons.save_template(session, c, utc_now())]
+        added = [c.key for c in coupon_specs if c.key not in have and coupons.save_template(session, c, clock.now())]
         missing = [m for m in message_specs if templates.find_template(session, m.key) is None]
         added += [m.key for m in missing if templates.save_template(session, m)]
     if added:

@@ -72,7 +72,7 @@ def grant_points_to_member(request: ActionInput) -> ActionResult:
             assert block.multiplier is not None and block.within_days is not None
             _, ends = add_boost(session, member_id=entry.member_id, multiplier=block.multiplier,
                                      days=block.within_days, key=key, now=now, journey_id=entry.journey_id,
-                                     block_id=block.id)  # fmt: skip
+                                     block_id=block.id, zone=zone)  # fmt: skip
             detail |= {"multiplier": str(block.multiplier), "until": ends.isoformat()}
             exports = {"points": {"multiplier": str(block.multiplier), "until": ends.isoformat()}}
         else:

@@ -160,7 +160,7 @@ def trial_render(spec: TemplateSpec) -> list[str]:
 
 
 def save_template(session: Session, spec: TemplateSpec) -> bool:
-    from engine.models import utc_now
+    from engine import clock
 
     if problems := trial_render(spec):
         raise InputError(problems, status_code=422)
@@ -169,7 +169,7 @@ def save_template(session: Session, spec: TemplateSpec) -> bool:
     if row is not None and row.spec == stored:
         return False
     row = row or MessageTemplate(key=spec.key, channel=spec.channel, name=spec.name, spec=stored)
-    row.channel, row.name, row.spec, row.updated_at = spec.channel, spec.name, stored, utc_now()
+    row.channel, row.name, row.spec, row.updated_at = spec.channel, spec.name, stored, clock.now()
     session.add(row)
     session.flush()
     return True

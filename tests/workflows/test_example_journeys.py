@@ -122,14 +122,15 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
 ) -> None:
     from typer.testing import CliRunner
 
+    from engine import clock
     from engine.cli import app
     from engine.importer import import_csv
-    from engine.models import Coupon, PointsBoost, PointsEntry, utc_now
+    from engine.models import Coupon, PointsBoost, PointsEntry
     from engine.points import PointsRules, save_rules
 
     load_members(tmp_path, "M1,张三,,,,,,,,\nM2,李四,,,,,,,,\n")
     history = tmp_path / "history.csv"
-    recent, old = (utc_now() - timedelta(days=d) for d in (5, 200))
+    recent, old = (clock.now() - timedelta(days=d) for d in (5, 200))
     history.write_text(
         f"order_id,member_id,placed_at,amount\nh1,M1,{recent.isoformat()},3000\nh2,M1,{recent.isoformat()},900\n"
         f"h3,M2,{old.isoformat()},80\n",
@@ -139,7 +140,7 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
     runner = CliRunner()
     assert runner.invoke(app, ["rfm", "recompute"]).exit_code == 0  # M1: 重要价值客户; M2: 一般挽留客户
     with session_scope() as session:
-        save_rules(session, PointsRules(starts_on=utc_now().date()), utc_now())
+        save_rules(session, PointsRules(starts_on=clock.now().date()), clock.now())
     _, plan = publish_live(example("birthday.yaml"))
 
     vip = await worker.run(plan, "M1", "birthday-2026")
@@ -165,13 +166,14 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
 ) -> None:
     from typer.testing import CliRunner
 
+    from engine import clock
     from engine.cli import app
     from engine.importer import import_csv
-    from engine.models import Coupon, Member, Message, utc_now
+    from engine.models import Coupon, Member, Message
 
     load_members(tmp_path, "W1,陈静,cj@example.com,,,,,,,\nW2,刘洋,,+8613900000002,,,,,,\n")
     history = tmp_path / "history.csv"
-    last = (utc_now() - timedelta(days=30)).isoformat()
+    last = (clock.now() - timedelta(days=30)).isoformat()
     history.write_text(f"order_id,member_id,placed_at,amount\nw1,W1,{last},4800\nw2,W2,{last},60\n", encoding="utf-8")
     assert import_csv(history, "orders").rejected == 0
     assert CliRunner().invoke(app, ["rfm", "recompute"]).exit_code == 0  # W1 outspent W2: a 重要… segment
@@ -207,17 +209,18 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
 async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smtp_sink: Sink, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
+    from engine import clock
     from engine.ab.splits import split_report
     from engine.cli import app
     from engine.demo import load_demo
     from engine.journey.audience import members_matching
-    from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision, utc_now
+    from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision
     from engine.points import load_rules
     from nodes.conditions.order_facts import DaysSinceLastOrder
 
-    load_demo(300, today=utc_now().date())
+    load_demo(300, today=clock.now().date())
     with session_scope() as session:
-        silent = members_matching(session, DaysSinceLastOrder(op="ge", days=45), utc_now())[:120]
+        silent = members_matching(session, DaysSinceLastOrder(op="ge", days=45), clock.now())[:120]
     _, plan = publish_live(example("ab_coupon_vs_points.yaml"))
 
     await worker.enroll(plan, silent, "silent-45")

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlmodel import col
 from temporalio.worker import Worker
 
+from engine import clock
 from engine.db import session_scope
 from engine.journey.store import set_status
-from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member, utc_now
+from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.enroll import enroll
 from workflows.journey_activities import MemberEventSignal
@@ -240,7 +241,7 @@ async def test_a_member_started_before_the_pause_enters_and_holds(
     report = await enroll(worker.client, plan, ["M1"], "manual-1", task_queue="backlog")  # no worker there yet
     with session_scope() as session:
         row = session.scalars(select(Journey).where(col(Journey.key) == "backlogged")).one()
-        set_status(row, "paused", utc_now())
+        set_status(row, "paused", clock.now())
     handle = worker.handle(plan, "M1")
 
     async with Worker(
