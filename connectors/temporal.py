@@ -13,6 +13,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from connectors.children import die_with_parent
 from engine.settings import Settings
 
 
@@ -56,10 +57,13 @@ def dev_server_command(settings: Settings) -> list[str]:
 
 
 def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
-    """Start the embedded dev server (state persisted under VAR_DIR) and wait until it accepts connections."""
+    """Start the embedded dev server (state persisted under VAR_DIR) and wait until it accepts connections; it gets
+    SIGTERM if this process dies (connectors/children.py)."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     log = (settings.var_dir / "temporal.log").open("ab")
-    process = subprocess.Popen(dev_server_command(settings), stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        dev_server_command(settings), stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
+    )
     try:
         wait_for_port("127.0.0.1", settings.temporal_dev_port, timeout=60, process=process)
     except BaseException:

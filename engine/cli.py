@@ -349,16 +349,26 @@ def web() -> None:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("web.app:create_app", factory=True, host=settings.web_host, port=settings.web_port, log_level="info")
+    uvicorn.run(
+        "web.app:create_app", factory=True, host=settings.web_host, port=settings.web_port, log_level="info",
+        timeout_graceful_shutdown=10,  # a stop (or `up` dying) ends it within seconds, open connections or not
+    )  # fmt: skip
 
 
 @app.command("up")
 def up() -> None:
-    """Start everything on the embedded defaults: Temporal dev server, worker and web app. Ctrl-C stops all."""
+    """Start everything on the embedded defaults: Temporal dev server, worker and web app. Ctrl-C stops all.
+
+    The three run as child processes that die with this one however it ends (a parent-death signal; they also
+    share its process group). While it runs, VAR_DIR/up.json says where it serves, for other commands."""
+    from connectors.children import die_with_parent
     from connectors.temporal import start_dev_server, wait_for_port
     from engine.db import upgrade
+    from engine.serving import forget_serving, record_serving, serving
 
     settings = get_settings()
+    if (other := serving(settings.var_dir)) is not None:
+        raise InputError([f"memberflow up (process {other.pid}) already serves {settings.var_dir} at {other.web_url}"])
     _ports_must_be_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     token = settings.bearer_token()  # made once here, before the web process could race to make its own
@@ -373,8 +383,8 @@ def up() -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal went away
+        signal.signal(sig, stop)
     catcher = None
     try:
         if _runs_catcher(settings):
@@ -388,9 +398,10 @@ def up() -> None:
             children.append(start_dev_server(settings))
             env["TEMPORAL_ADDRESS"] = settings.temporal_target
         me = [sys.executable, "-m", "engine.cli"]
-        children.append(subprocess.Popen([*me, "worker"], env=env))
-        children.append(subprocess.Popen([*me, "web"], env=env))
+        children.append(subprocess.Popen([*me, "worker"], env=env, preexec_fn=die_with_parent()))
+        children.append(subprocess.Popen([*me, "web"], env=env, preexec_fn=die_with_parent()))
         wait_for_port(settings.web_host, settings.web_port, timeout=60, process=children[-1])
+        record_serving(settings.var_dir, settings.temporal_target, f"http://{settings.web_host}:{settings.web_port}")
         _publish_examples_once(settings)
         console.print(f"[bold]memberflow is up[/bold]: http://{settings.web_host}:{settings.web_port}")
         if settings.embedded_temporal:
@@ -402,6 +413,7 @@ def up() -> None:
                 break
             time.sleep(0.5)
     finally:
+        forget_serving(settings.var_dir)
         _stop_all(children)
         if catcher is not None:
             catcher.stop()

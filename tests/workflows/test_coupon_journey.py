@@ -20,7 +20,7 @@ from engine.models import Coupon, JourneyAction, JourneyEntry, Member
 from tests.workflows.conftest import Lane, load_members, publish_live
 from workflows.journey_activities import EnterInput, enter_journey
 
-pytestmark = [pytest.mark.database]
+pytestmark = [pytest.mark.database, pytest.mark.clock_sensitive]
 EXAMPLES = Path(__file__).parents[2] / "examples"
 MEMBERS = "M1,张三,zs@example.com,,,,上海,,2024-01-01,\nM2,李四,,,,,北京,,2024-01-01,\n"
 

@@ -117,6 +117,7 @@ async def test_welcome_tags_the_first_order_and_converts_on_a_big_one(
     assert "首单会员" in tags_of("M1")
 
 
+@pytest.mark.clock_sensitive
 async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_points(
     worker: Lane, tmp_path: Path
 ) -> None:
@@ -140,7 +141,7 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
     runner = CliRunner()
     assert runner.invoke(app, ["rfm", "recompute"]).exit_code == 0  # M1: 重要价值客户; M2: 一般挽留客户
     with session_scope() as session:
-        save_rules(session, PointsRules(starts_on=clock.now().date()), clock.now())
+        save_rules(session, PointsRules(starts_on=clock.today()), clock.now())
     _, plan = publish_live(example("birthday.yaml"))
 
     vip = await worker.run(plan, "M1", "birthday-2026")
@@ -161,6 +162,7 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
     assert earned == [120, 120]  # the order's points, then as many again for the birthday boost
 
 
+@pytest.mark.clock_sensitive
 async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_one_at_sixty_days(
     worker: Lane, tmp_path: Path, smtp_sink: Sink
 ) -> None:
@@ -218,7 +220,7 @@ async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smt
     from engine.points import load_rules
     from nodes.conditions.order_facts import DaysSinceLastOrder
 
-    load_demo(300, today=clock.now().date())
+    load_demo(300, today=clock.today())
     with session_scope() as session:
         silent = members_matching(session, DaysSinceLastOrder(op="ge", days=45), clock.now())[:120]
     _, plan = publish_live(example("ab_coupon_vs_points.yaml"))
