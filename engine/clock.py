@@ -70,6 +70,12 @@ def end_of_day_after(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
     return start_of_day(local_date(moment, zone) + timedelta(days=days + 1), zone)
 
 
+def last_day_before(end: datetime, zone: ZoneInfo) -> date:
+    """The last local day in `zone` that an exclusive end (a coupon's or points' expiry, a boost's end) still
+    covers: what a member is told, "valid through 7 December"."""
+    return local_date(end - timedelta(microseconds=1), zone)
+
+
 @contextmanager
 def pinned(moment: datetime) -> Iterator[None]:
     """Let `now()` be `moment` on entry, then run on at the real pace, until the block ends (tests only)."""

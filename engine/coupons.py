@@ -185,11 +185,14 @@ class Issued:
     valid_from: datetime | None = None
 
     def as_variables(self) -> dict[str, Any]:
-        """What message templates see as `coupon`."""
+        """What message templates see as `coupon`; `valid_through` is the last day it can be used, in the shop's
+        zone (YYYY-MM-DD), what to tell the member."""
+        last_day = clock.last_day_before(self.expires_at, clock.shop_zone()) if self.expires_at else None
         return {
             "code": self.code, "template": self.template, "name": self.name,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_through": last_day.isoformat() if last_day else None,
         }  # fmt: skip
 
 

@@ -358,8 +358,8 @@ def expire_points(session: Session, now: datetime, warn_days: int = 7) -> Expiry
     """Write off what has expired by `now` (`lapsed` in the replay: the balance already leaves it out), and tell
     members whose points expire within `warn_days` (`points_expiring` events that can start journeys). Safe to run
     any number of times, also concurrently: each write-off's key names the ledger state it was computed from."""
-    horizon = now + timedelta(days=warn_days)
     zone = clock.shop_zone()
+    horizon = clock.end_of_day_after(now, warn_days, zone)  # "within 7 days": through the 7th day after today
     members = session.scalars(
         select(col(PointsEntry.member_id))
         .where(col(PointsEntry.expires_at).is_not(None), col(PointsEntry.expires_at) <= horizon)

@@ -204,6 +204,11 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
     assert [(m, c, s) for m, c, s, _ in sent] == [("W1", "email", "sent")] * 2 + [("W2", "sms", "sent")] * 2
     codes = [code for _, _, code in rows]
     assert all(code in (body or "") for code, (_, _, _, body) in zip(codes, sent, strict=True))  # each its coupon
+    with session_scope() as session:
+        issued = session.scalars(select(col(Coupon.issued_at)).order_by(col(Coupon.id))).first()
+    assert issued is not None
+    last_day = clock.local_date(issued, get_settings().shop_zone) + timedelta(days=14)  # valid_days: 14
+    assert f"有效期至 {last_day.isoformat()}" in (sent[0][3] or "")  # the shop's day, not UTC's
     assert [m["Subject"] for m in smtp_sink.received] == ["陈静，好久不见！送您一张重要客户回归 85折 (最多减100)",
                                                           "陈静，好久不见！送您一张满200减50 (60天未购)"]  # fmt: skip
 
