@@ -17,7 +17,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -120,7 +120,7 @@ def _dst_start(year: int, zone: ZoneInfo) -> date:
     return day
 
 
-HOSTILE_MOMENTS = hostile_moments(datetime.now(UTC).date())  # only to find moments ahead; tests never see this
+HOSTILE_MOMENTS = hostile_moments(clock.now().date())  # the real date only picks moments ahead; tests see those
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
