@@ -13,6 +13,7 @@ run repeated never writes a second entry.
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -101,6 +102,9 @@ def replay(rows: Iterable[LedgerRow], at: datetime) -> PointsState:
                 last_lapsed_at = lot[1] if last_lapsed_at is None else max(last_lapsed_at, lot[1])
                 lot[0] = 0
 
+    def soonest_first(lot: list[Any]) -> tuple[bool, datetime]:
+        return lot[1] is None, lot[1] or at
+
     def use(points: int) -> int:
         """Take `points` from the lots, soonest expiry first; returns what they could not cover."""
         for lot in lots:
@@ -113,8 +117,7 @@ def replay(rows: Iterable[LedgerRow], at: datetime) -> PointsState:
         if row.points > 0:
             repaid = min(owed, row.points)
             owed -= repaid
-            lots.append([row.points - repaid, row.expires_at])
-            lots.sort(key=lambda lot: (lot[1] is None, lot[1] or at))
+            insort(lots, [row.points - repaid, row.expires_at], key=soonest_first)
         elif row.points < 0:
             debit = -row.points
             debited += debit
@@ -122,7 +125,7 @@ def replay(rows: Iterable[LedgerRow], at: datetime) -> PointsState:
                 written_off = min(lapsed, debit)
                 lapsed, debit = lapsed - written_off, debit - written_off
             owed += use(debit)
-        lots[:] = [lot for lot in lots if lot[0] > 0]
+            lots[:] = [lot for lot in lots if lot[0] > 0]
     lapse(at)
     live = tuple((points, expires_at) for points, expires_at in lots if points > 0)
     return PointsState(sum(p for p, _ in live) - owed, lapsed, live, last_lapsed_at, debited)
