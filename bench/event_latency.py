@@ -21,8 +21,9 @@ from sqlmodel import col
 
 from bench.baselines import BareSignalThenTag
 from bench.journey_lab import Lab, load_members, percentile, publish_live, seconds_since
+from engine import clock
 from engine.db import session_scope
-from engine.models import Member, MemberTag, Tag, utc_now
+from engine.models import Member, MemberTag, Tag
 from engine.settings import get_settings
 
 JOURNEY = {
@@ -52,7 +53,7 @@ async def until_tagged(member_key: str, tag: str, began: float) -> float:
 
 async def through_the_api(api: httpx.AsyncClient, member_key: str, n: int) -> float:
     event = {"member_id": member_key, "type": "order_placed", "properties": {"amount": 88},
-             "occurred_at": utc_now().isoformat(), "idempotency_key": f"bench-{n}"}  # fmt: skip
+             "occurred_at": clock.now().isoformat(), "idempotency_key": f"bench-{n}"}  # fmt: skip
     began = time.perf_counter()
     response = await api.post("/api/events", json=event)
     assert response.status_code == 201, response.text

@@ -46,13 +46,14 @@ from temporalio.worker import Worker  # noqa: E402
 
 from bench.baselines import BareSignalThenTag, BareWait, HandWrittenJourney  # noqa: E402
 from connectors.temporal import connect, start_dev_server, wait_for_port  # noqa: E402
+from engine import clock  # noqa: E402
 from engine.db import session_scope, upgrade  # noqa: E402
 from engine.importer import import_csv  # noqa: E402
 from engine.journey.facts import MemberFacts  # noqa: E402
 from engine.journey.language import parse_journey  # noqa: E402
 from engine.journey.plan import Plan  # noqa: E402
 from engine.journey.store import live_plan, publish  # noqa: E402
-from engine.models import Member, utc_now  # noqa: E402
+from engine.models import Member  # noqa: E402
 from engine.settings import get_settings  # noqa: E402
 from engine.tagging import add_tag  # noqa: E402
 from workflows.worker import ACTIVITIES, WORKFLOW_RUNNER, WORKFLOWS  # noqa: E402
@@ -65,7 +66,7 @@ def baseline_has_tag(request: list[str]) -> bool:
     member_key, tag = request
     with session_scope() as session:
         member = session.query(Member).filter(Member.external_id == member_key).one()
-        return tag in MemberFacts(session, member, now=utc_now(), entered_at=utc_now()).tags
+        return tag in MemberFacts(session, member, now=clock.now(), entered_at=clock.now()).tags
 
 
 @activity.defn
@@ -74,7 +75,7 @@ def baseline_add_tag(request: list[str]) -> bool:
     member_key, tag = request
     with session_scope() as session:
         member = session.query(Member).filter(Member.external_id == member_key).one()
-        return add_tag(session, member, tag, source="baseline", added_by="baseline", now=utc_now())
+        return add_tag(session, member, tag, source="baseline", added_by="baseline", now=clock.now())
 
 
 BASELINE_WORKFLOWS = (BareWait, BareSignalThenTag, HandWrittenJourney)
@@ -98,7 +99,7 @@ def load_members(count: int, tags: str = "") -> list[str]:
 def publish_live(journey: dict[str, object]) -> Plan:
     definition = parse_journey(journey)
     with session_scope() as session:
-        publish(session, definition, now=utc_now())
+        publish(session, definition, now=clock.now())
     with session_scope() as session:
         return live_plan(session, definition.key)[1]
 

@@ -9,19 +9,20 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from engine import clock
 from engine.db import session_scope
 from engine.ingest import insert_new
-from engine.models import CaughtMail, table_of, utc_now
+from engine.models import CaughtMail, table_of
 
 
 class Catcher:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw: bytes = envelope.original_content or envelope.content
         parsed = message_from_bytes(raw, policy=default)
-        row = {"message_id": str(parsed.get("Message-ID") or f"<no-id-{utc_now().timestamp()}>"),
+        row = {"message_id": str(parsed.get("Message-ID") or f"<no-id-{clock.now().timestamp()}>"),
                "sender": envelope.mail_from or "", "recipients": ", ".join(envelope.rcpt_tos)[:1000],
                "subject": str(parsed.get("Subject") or "")[:300], "raw": raw.decode("utf-8", "replace"),
-               "received_at": utc_now()}  # fmt: skip
+               "received_at": clock.now()}  # fmt: skip
         with session_scope() as db:
             insert_new(db, table_of(CaughtMail), [row], "message_id")
         return "250 Message accepted"

@@ -13,6 +13,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from connectors.children import die_with_parent
 from engine.settings import Settings, private_file
 
 
@@ -56,13 +57,16 @@ def dev_server_command(settings: Settings) -> list[str]:
 
 
 def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
-    """Start the embedded dev server (state persisted under VAR_DIR) and wait until it accepts connections."""
+    """Start the embedded dev server (state persisted under VAR_DIR) and wait until it accepts connections; it gets
+    SIGTERM if this process dies (connectors/children.py)."""
     var_dir = settings.private_var_dir()
     for kept in var_dir.glob("temporal.db*"):  # made by an earlier version with the umask's mode
         private_file(kept)
     log = private_file(var_dir / "temporal.log").open("ab")
     # umask 077: the server's database (and its -wal / -shm) are this user's only, as ours are.
-    process = subprocess.Popen(dev_server_command(settings), stdout=log, stderr=subprocess.STDOUT, umask=0o077)
+    process = subprocess.Popen(
+        dev_server_command(settings), stdout=log, stderr=subprocess.STDOUT, umask=0o077, preexec_fn=die_with_parent()
+    )
     try:
         wait_for_port("127.0.0.1", settings.temporal_dev_port, timeout=60, process=process)
     except BaseException:

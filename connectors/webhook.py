@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 import httpx
 
+from engine import clock
 from engine.messages.sending import PermanentFailure, TransientFailure
 from engine.settings import MASK, mask_urls, url_secrets
 
@@ -23,7 +23,7 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 
 async def post_webhook(url: str, body: bytes, *, secret: bytes, idempotency_key: str, timeout_seconds: float) -> str:
     """Deliver; returns the HTTP status as the provider id. 4xx (but 408/429) is permanent, the rest transient."""
-    timestamp = str(int(time.time()))
+    timestamp = str(int(clock.now().timestamp()))
     headers = {
         "Content-Type": "application/json", "Idempotency-Key": idempotency_key,
         "X-Memberflow-Timestamp": timestamp, "X-Memberflow-Signature": signature(secret, timestamp, body),

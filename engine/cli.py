@@ -162,9 +162,9 @@ def demo_csv(
 
 
 def _shop_today(settings: Settings) -> date:
-    from datetime import datetime
+    from engine import clock
 
-    return datetime.now(settings.shop_zone).date()
+    return clock.today(settings.shop_zone)
 
 
 @journey_app.command("schema")
@@ -315,10 +315,10 @@ def _members_where(session: Any, where: str) -> list[str]:
 
     from pydantic import TypeAdapter, ValidationError
 
+    from engine import clock
     from engine.journey.audience import members_matching
     from engine.journey.store import event_types_in_use, shop_data
     from engine.journey.validate import condition_problems
-    from engine.models import utc_now
     from nodes import Condition
 
     try:
@@ -327,7 +327,7 @@ def _members_where(session: Any, where: str) -> list[str]:
         raise InputError([f"--where is not a condition: {str(exc).splitlines()[0]}"]) from None
     if problems := condition_problems(condition, event_types_in_use(session), shop_data(session)):
         raise InputError([f"--where: {problem}" for problem in problems])
-    return members_matching(session, condition, utc_now())
+    return members_matching(session, condition, clock.now())
 
 
 def _change_status(key: str, status: str) -> None:
@@ -375,16 +375,26 @@ def web() -> None:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("web.app:create_app", factory=True, host=settings.web_host, port=settings.web_port, log_level="info")
+    uvicorn.run(
+        "web.app:create_app", factory=True, host=settings.web_host, port=settings.web_port, log_level="info",
+        timeout_graceful_shutdown=10,  # a stop (or `up` dying) ends it within seconds, open connections or not
+    )  # fmt: skip
 
 
 @app.command("up")
 def up() -> None:
-    """Start everything on the embedded defaults: Temporal dev server, worker and web app. Ctrl-C stops all."""
+    """Start everything on the embedded defaults: Temporal dev server, worker and web app. Ctrl-C stops all.
+
+    The three run as child processes that die with this one however it ends (a parent-death signal; they also
+    share its process group). While it runs, VAR_DIR/up.json says where it serves, for other commands."""
+    from connectors.children import die_with_parent
     from connectors.temporal import start_dev_server, wait_for_port
     from engine.db import upgrade
+    from engine.serving import forget_serving, record_serving, serving
 
     settings = get_settings()
+    if (other := serving(settings.var_dir)) is not None:
+        raise InputError([f"memberflow up (process {other.pid}) already serves {settings.var_dir} at {other.web_url}"])
     _ports_must_be_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
@@ -399,8 +409,8 @@ def up() -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal went away
+        signal.signal(sig, stop)
     catcher = None
     try:
         if _runs_catcher(settings):
@@ -414,9 +424,10 @@ def up() -> None:
             children.append(start_dev_server(settings))
             env["TEMPORAL_ADDRESS"] = settings.temporal_target
         me = [sys.executable, "-m", "engine.cli"]
-        children.append(subprocess.Popen([*me, "worker"], env=env))
-        children.append(subprocess.Popen([*me, "web"], env=env))
+        children.append(subprocess.Popen([*me, "worker"], env=env, preexec_fn=die_with_parent()))
+        children.append(subprocess.Popen([*me, "web"], env=env, preexec_fn=die_with_parent()))
         wait_for_port(settings.web_host, settings.web_port, timeout=60, process=children[-1])
+        record_serving(settings.var_dir, settings.temporal_target, f"http://{settings.web_host}:{settings.web_port}")
         _publish_examples_once(settings)
         console.print(f"[bold]memberflow is up[/bold]: http://{settings.web_host}:{settings.web_port}")
         if settings.embedded_temporal:
@@ -429,6 +440,7 @@ def up() -> None:
                 break
             time.sleep(0.5)
     finally:
+        forget_serving(settings.var_dir)
         _stop_all(children)
         if catcher is not None:
             catcher.stop()
@@ -507,17 +519,16 @@ def _demo_rules_and_segments(settings: Settings) -> None:
 def _example_rewards_and_messages_once() -> None:
     """The coupon templates (examples/rewards) and message templates (examples/messages) the example journeys use,
     those the shop does not have yet; a template the marketer changed stays as they left it."""
-    from engine import coupons
+    from engine import clock, coupons
     from engine.db import session_scope
     from engine.messages import templates
-    from engine.models import utc_now
     from engine.spec_files import read_specs
 
     coupon_specs = read_specs(EXAMPLES / "rewards" / "coupons.yaml", coupons.CouponSpec, "template")
     message_specs = read_specs(EXAMPLES / "messages" / "templates.yaml", templates.TemplateSpec, "template")
     with session_scope() as session:
         have = coupons.template_keys(session)
-        added = [c.key for c in coupon_specs if c.key not in have and coupons.save_template(session, c, utc_now())]
+        added = [c.key for c in coupon_specs if c.key not in have and coupons.save_template(session, c, clock.now())]
         missing = [m for m in message_specs if templates.find_template(session, m.key) is None]
         added += [m.key for m in missing if templates.save_template(session, m)]
     if added:

@@ -121,16 +121,16 @@ def ab_holdout(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (warnings go to stderr).")] = False,
 ) -> None:
     """What the program of journeys adds: members outside the global holdout against those in it."""
+    from engine import clock
     from engine.ab.holdout import holdout_request
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.settings import get_settings
 
     if metric not in ("conversion", "revenue"):
         raise InputError([f"--metric '{metric}' is not one of conversion, revenue"])
     percent = get_settings().global_holdout_percent
     with session_scope() as session:
-        request = holdout_request(session, percent, days, utc_now(), metric)  # type: ignore[arg-type]
+        request = holdout_request(session, percent, days, clock.now(), metric)  # type: ignore[arg-type]
     if not as_json:
         console.print(f"global holdout {percent:g}% of members, orders of the last {days} days", highlight=False)
     show(analyze(request), as_json)

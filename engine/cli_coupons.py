@@ -21,16 +21,16 @@ def coupons_load(
     file: Annotated[Path, typer.Argument(help="YAML or JSON: a list of coupon templates.")],
 ) -> None:
     """Create or replace the templates in a file; every problem is reported and nothing is saved."""
+    from engine import clock
     from engine.coupons import CouponSpec, save_template
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.spec_files import read_specs
 
     specs = read_specs(file, CouponSpec, "template")
     if duplicates := sorted({s.key for s in specs if sum(t.key == s.key for t in specs) > 1}):
         raise InputError([f"{file}: template key {key} is defined twice" for key in duplicates])
     with session_scope() as session:
-        changed = sum(save_template(session, spec, utc_now()) for spec in specs)
+        changed = sum(save_template(session, spec, clock.now()) for spec in specs)
     console.print(f"{file}: {len(specs)} coupon templates, {changed} new or changed")
 
 
@@ -55,14 +55,14 @@ def coupons_issue(
     template: str, member: str, occasion: Annotated[str, typer.Option(help="Issue once per occasion.")]
 ) -> None:
     """Issue a coupon to a member by hand (service desk, compensation); once per --occasion."""
+    from engine import clock
     from engine.coupons import issue_by_hand
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.settings import get_settings
 
     with session_scope() as session:
         issued = issue_by_hand(
-            session, template_key=template, member_key=member, occasion=occasion, source="manual", now=utc_now(),
+            session, template_key=template, member_key=member, occasion=occasion, source="manual", now=clock.now(),
             zone=get_settings().shop_zone,
         )  # fmt: skip
     console.print(f"{member}: {issued.name} {issued.code}, valid until {issued.expires_at}")

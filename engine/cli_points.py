@@ -22,13 +22,13 @@ console = Console()
 @points_app.command("balance")
 def points_balance_of(member: str) -> None:
     """A member's balance and ledger, newest first."""
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.points import history, member_id_of, points_balance
 
     with session_scope() as session:
         member_id = member_id_of(session, member)
-        balance = points_balance(session, member_id, utc_now())
+        balance = points_balance(session, member_id, clock.now())
         entries = history(session, member_id)
     rows = [[e.created_at.isoformat(timespec="minutes"), e.kind, f"{e.points:+d}", e.reason,
              e.expires_at.date().isoformat() if e.expires_at else ""] for e in entries]  # fmt: skip
@@ -41,12 +41,12 @@ def points_redeem(
     member: str, points: int, reason: str, key: Annotated[str, typer.Option(help="Once per key (e.g. the till's id).")]
 ) -> None:
     """Spend a member's points; refused when the balance is short."""
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.points import redeem
 
     with session_scope() as session:
-        left = redeem(session, member_key=member, points=points, reason=reason, key=f"redeem:{key}", now=utc_now())
+        left = redeem(session, member_key=member, points=points, reason=reason, key=f"redeem:{key}", now=clock.now())
     console.print(f"member {member}: {left} points left")
 
 
@@ -55,12 +55,12 @@ def points_adjust(
     member: str, points: int, reason: str, key: Annotated[str, typer.Option(help="Once per key.")]
 ) -> None:
     """Correct a member's balance by hand (negative to take points away)."""
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.points import adjust
 
     with session_scope() as session:
-        now = adjust(session, member_key=member, points=points, reason=reason, key=f"adjust:{key}", now=utc_now())
+        now = adjust(session, member_key=member, points=points, reason=reason, key=f"adjust:{key}", now=clock.now())
     console.print(f"member {member}: {now} points")
 
 
@@ -70,8 +70,8 @@ def points_rules(
 ) -> None:
     """Print the earning rules, or replace them from a file (per_yuan, starts_on, expire_days, segment_multipliers,
     point_value)."""
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.points import PointsRules, load_rules, save_rules
 
     if file is None:
@@ -85,17 +85,17 @@ def points_rules(
     except ValidationError as exc:
         raise InputError([f"{file}: {p}" for p in problems_of(exc)]) from None
     with session_scope() as session:
-        save_rules(session, rules, utc_now())
+        save_rules(session, rules, clock.now())
     console.print(f"{file}: points rules saved")
 
 
 @points_app.command("expire")
 def points_expire() -> None:
     """Write off expired points and warn members whose points expire within 7 days (also runs daily)."""
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.points import expire_points
 
     with session_scope() as session:
-        report = expire_points(session, utc_now())
+        report = expire_points(session, clock.now())
     print(json.dumps(report.model_dump()))

@@ -37,14 +37,15 @@ def _by_hand(member_key: str, tag: str, change: Any, done: str, nothing: str) ->
     from sqlalchemy import select
     from sqlmodel import col
 
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import Member, utc_now
+    from engine.models import Member
 
     with session_scope() as session:
         member = session.scalars(select(Member).where(col(Member.external_id) == member_key)).first()
         if member is None:
             raise InputError([f"member {member_key} does not exist"])
-        changed = change(session, member, tag, source="cli", added_by="memberflow tags", now=utc_now())
+        changed = change(session, member, tag, source="cli", added_by="memberflow tags", now=clock.now())
     console.print(f"member {member_key}, tag {tag}: {done if changed else nothing}")
 
 
@@ -53,8 +54,8 @@ def tags_load(
     file: Annotated[Path, typer.Argument(help="YAML or JSON: a list of {tag, condition, description}.")],
 ) -> None:
     """Create or replace the rules in a file; every problem in every rule is reported and nothing is saved."""
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.spec_files import read_specs
     from engine.tag_rules import TagRuleSpec, rule_problems, save_rule
 
@@ -63,7 +64,7 @@ def tags_load(
         raise InputError(problems)
     with session_scope() as session:
         for spec in specs:
-            save_rule(session, spec, utc_now())
+            save_rule(session, spec, clock.now())
     console.print(f"{file}: {len(specs)} tag rules saved")
 
 
@@ -74,8 +75,8 @@ def tags_set_rule(
     description: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create or replace the rule for TAG."""
+    from engine import clock
     from engine.db import session_scope
-    from engine.models import utc_now
     from engine.tag_rules import TagRuleSpec, save_rule
 
     try:
@@ -83,7 +84,7 @@ def tags_set_rule(
     except (ValueError, ValidationError) as exc:
         raise InputError([f"--condition is not a valid condition: {str(exc).splitlines()[0]}"]) from None
     with session_scope() as session:
-        save_rule(session, spec, utc_now())
+        save_rule(session, spec, clock.now())
     console.print(f"tag rule {tag} saved")
 
 

@@ -3,8 +3,11 @@
 Workflow code keeps Temporal's clock (`workflow.now()`); everything else asks `now()` here, so a test can pin the
 moment (`pinned(...)`) and the product and its tests agree on what "today" is.
 
-Day counts in memberflow are calendar days in the shop's time zone (`calendar_days`): an order at 23:50 on
-1 November is 30 days before any moment of 1 December, local time, whatever the hour.
+Day counts in memberflow are calendar days in the shop's time zone, one definition for every rule:
+- days between two moments (`calendar_days`): their local dates' difference, whatever the hours, so an order at
+  23:50 on 1 November is 30 days before any moment of 1 December, local time;
+- "in the last N days" (`days_ago_start`): from the start of the local day N - 1 days ago, so N = 1 is today so far;
+- "within N days after X" (`end_of_day_after`): until the end of the Nth local day after X's day.
 """
 
 from __future__ import annotations
@@ -56,9 +59,21 @@ def start_of_day(day: date, zone: ZoneInfo) -> datetime:
 
 
 def days_ago_start(days: int, at: datetime, zone: ZoneInfo) -> datetime:
-    """The start of the calendar day `days` days before `at`'s local date: "in the last N days" means on or after
-    this moment (N = 1: today only)."""
+    """The start of the calendar day `days - 1` days before `at`'s local date: "in the last N days" means on or after
+    this moment (N = 1: today only, N = 30: today and the 29 days before)."""
     return start_of_day(local_date(at, zone) - timedelta(days=days - 1), zone)
+
+
+def end_of_day_after(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """The end of the calendar day `days` days after `moment`'s local date (the next midnight, aware, UTC):
+    "within N days after X" means before this moment (N = 0: X's own day; N = 7: through the 7th day after)."""
+    return start_of_day(local_date(moment, zone) + timedelta(days=days + 1), zone)
+
+
+def last_day_before(end: datetime, zone: ZoneInfo) -> date:
+    """The last local day in `zone` that an exclusive end (a coupon's or points' expiry, a boost's end) still
+    covers: what a member is told, "valid through 7 December"."""
+    return local_date(end - timedelta(microseconds=1), zone)
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.errors import InputError
 from engine.ingest import insert_new
 from engine.models import Coupon, CouponRedemption, CouponTemplate, Event, Member, Order, table_of
@@ -89,21 +90,17 @@ def spec_problems(spec: CouponSpec) -> list[str]:
 
 
 def validity(spec: CouponSpec, issued_at: datetime, zone: ZoneInfo) -> tuple[datetime | None, datetime]:
-    """(valid from, expires at) of a coupon issued at `issued_at`; days are the shop's local days.
+    """(valid from, expires at), aware UTC moments, of a coupon issued at `issued_at`; days are calendar days in
+    `zone` (the shop's), as every day count (engine.clock).
 
     valid_days = N: from issue through the end of the Nth local day after the day of issue.
     Fixed dates: from the start of valid_from (or issue) through the end of valid_until.
     """
     if spec.valid_days is not None:
-        last_day = issued_at.astimezone(zone).date() + timedelta(days=spec.valid_days)
-        return None, _local_midnight(last_day + timedelta(days=1), zone)
+        return None, clock.end_of_day_after(issued_at, spec.valid_days, zone)
     assert spec.valid_until is not None
-    start = _local_midnight(spec.valid_from, zone) if spec.valid_from else None
-    return start, _local_midnight(spec.valid_until + timedelta(days=1), zone)
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), zone)
+    start = clock.start_of_day(spec.valid_from, zone) if spec.valid_from else None
+    return start, clock.start_of_day(spec.valid_until + timedelta(days=1), zone)
 
 
 @dataclass(frozen=True)
@@ -188,11 +185,14 @@ class Issued:
     valid_from: datetime | None = None
 
     def as_variables(self) -> dict[str, Any]:
-        """What message templates see as `coupon`."""
+        """What message templates see as `coupon`; `valid_through` is the last day it can be used, in the shop's
+        zone (YYYY-MM-DD), what to tell the member."""
+        last_day = clock.last_day_before(self.expires_at, clock.shop_zone()) if self.expires_at else None
         return {
             "code": self.code, "template": self.template, "name": self.name,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_through": last_day.isoformat() if last_day else None,
         }  # fmt: skip
 
 

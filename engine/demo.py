@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from engine import ingest
+from engine import clock, ingest
 from engine.csv_cells import safe_row
 from engine.db import session_scope
 from engine.importer import COLUMNS
-from engine.models import utc_now
 from engine.records import MemberRecord, OrderRecord
 
 SHOP = ZoneInfo("Asia/Shanghai")
@@ -225,11 +224,11 @@ def load_demo(members: int, *, seed: int = 7, today: date) -> tuple[int, int]:
     members_saved = orders_saved = 0
     for group in _batches(people, BATCH_SIZE):
         with session_scope() as session:
-            outcomes = ingest.save_members(session, group, source="demo", added_by="demo", now=utc_now())
+            outcomes = ingest.save_members(session, group, source="demo", added_by="demo", now=clock.now())
         members_saved += sum(outcome.status != "rejected" for outcome in outcomes)
     for batch in _batches(generate_orders(people, seed=seed, today=today), BATCH_SIZE):
         with session_scope() as session:
-            outcomes = ingest.save_orders(session, batch, now=utc_now())
+            outcomes = ingest.save_orders(session, batch, now=clock.now())
         orders_saved += sum(outcome.status != "rejected" for outcome in outcomes)
     return members_saved, orders_saved
 

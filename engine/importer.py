@@ -11,10 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from engine import ingest
+from engine import clock, ingest
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.models import utc_now
 from engine.records import MemberRecord, OrderRecord, problems_of
 from engine.settings import get_settings
 
@@ -156,7 +155,7 @@ def _check_header(path: Path, kind: Kind, header: list[str]) -> None:
 
 
 def _save(batch: list[tuple[int, MemberRecord | OrderRecord]], kind: Kind, report: ImportReport, path: Path) -> None:
-    now: datetime = utc_now()
+    now: datetime = clock.now()
     records = [record for _, record in batch]
     with session_scope() as session:
         if kind == "members":

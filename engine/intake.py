@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from engine import ingest
+from engine import clock, ingest
 from engine.db import session_scope
 from engine.ingest import Outcome, RepeatGuard
-from engine.models import utc_now
 from engine.records import EventRecord, MemberRecord, OrderRecord
 
 R = TypeVar("R", MemberRecord, OrderRecord, EventRecord)
@@ -16,21 +15,21 @@ R = TypeVar("R", MemberRecord, OrderRecord, EventRecord)
 def take_members(records: list[MemberRecord], *, added_by: str) -> list[Outcome]:
     unique, repeats = _first_of_each(records)
     with session_scope() as session:
-        saved = ingest.save_members(session, unique, source="api", added_by=added_by, now=utc_now())
+        saved = ingest.save_members(session, unique, source="api", added_by=added_by, now=clock.now())
     return _merge(saved, repeats, len(records))
 
 
 def take_orders(records: list[OrderRecord]) -> list[Outcome]:
     unique, repeats = _first_of_each(records)
     with session_scope() as session:
-        saved = ingest.save_orders(session, unique, now=utc_now())
+        saved = ingest.save_orders(session, unique, now=clock.now())
     return _merge(saved, repeats, len(records))
 
 
 def take_events(records: list[EventRecord]) -> list[Outcome]:
     unique, repeats = _first_of_each(records)
     with session_scope() as session:
-        saved = ingest.save_events(session, unique, now=utc_now())
+        saved = ingest.save_events(session, unique, now=clock.now())
     return _merge(saved, repeats, len(records))
 
 

@@ -54,11 +54,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utc_now() -> datetime:
-    """The clock's current moment (engine.clock.now): aware, in UTC."""
-    return clock.now()
-
-
 def table_of(model: type[SQLModel]) -> Table:
     """The Core `Table` a table model is mapped to, for Core statements (`Model.__table__` is untyped)."""
     table = inspect(model).local_table
@@ -89,8 +84,8 @@ class Member(SQLModel, table=True):
     registered_at: datetime | None = _time()
     email_opted_out_at: datetime | None = _time()
     sms_opted_out_at: datetime | None = _time()
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
     @property
     def accepts_email(self) -> bool:
@@ -118,7 +113,7 @@ class Order(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=64)
     channel: str | None = Field(default=None, max_length=16)
     coupon_code: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Tag(SQLModel, table=True):
@@ -126,7 +121,7 @@ class Tag(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     name: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class MemberTag(SQLModel, table=True):
@@ -137,7 +132,7 @@ class MemberTag(SQLModel, table=True):
     tag_id: int = Field(sa_column=Column(Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True))
     source: str = Field(max_length=32, description="import, api, web, rule or journey")
     added_by: str | None = Field(default=None, max_length=200, description="file, token, rule or journey block")
-    added_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    added_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Event(SQLModel, table=True):
@@ -152,7 +147,7 @@ class Event(SQLModel, table=True):
     properties: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
-    recorded_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
     dispatched_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True), description="Sent to journeys."
     )
@@ -172,7 +167,7 @@ class PointsEntry(SQLModel, table=True):
     reason: str = Field(max_length=200)
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     expires_at: datetime | None = _time()
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
     journey_id: int | None = Field(default=None, description="The journey whose block granted them, if any.")
     block_id: str | None = Field(default=None, max_length=64)
     order_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
@@ -202,7 +197,7 @@ class ShopSetting(SQLModel, table=True):
 
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     value: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class CouponTemplate(SQLModel, table=True):
@@ -214,7 +209,7 @@ class CouponTemplate(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     name: str = Field(max_length=200)
     spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Coupon(SQLModel, table=True):
@@ -228,7 +223,7 @@ class Coupon(SQLModel, table=True):
     member_id: int = Field(sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
     template: str = Field(max_length=64)
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
-    issued_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    issued_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
     valid_from: datetime | None = _time()
     expires_at: datetime | None = _time()
     face_value: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(14, 2), nullable=False))
@@ -252,7 +247,7 @@ class CouponRedemption(SQLModel, table=True):
     coupon_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("coupons.id"), nullable=True))
     outcome: str = Field(max_length=16, description="redeemed, unknown, foreign, used, expired, early or minimum")
     reason: str = Field(max_length=200)
-    recorded_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class MessageTemplate(SQLModel, table=True):
@@ -266,7 +261,7 @@ class MessageTemplate(SQLModel, table=True):
     channel: str = Field(max_length=16, description="email or sms")
     name: str = Field(max_length=200)
     spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Message(SQLModel, table=True):
@@ -298,7 +293,7 @@ class Message(SQLModel, table=True):
     cost: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(12, 4), nullable=False))
     opens: int = 0
     clicks: int = 0
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
     send_at: datetime | None = _time()
     sent_at: datetime | None = _time()
     failed_at: datetime | None = _time()
@@ -318,7 +313,7 @@ class CaughtMail(SQLModel, table=True):
     recipients: str = Field(max_length=1000)
     subject: str = Field(max_length=300)
     raw: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    received_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Journey(SQLModel, table=True):
@@ -333,7 +328,7 @@ class Journey(SQLModel, table=True):
     draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     live_version: int | None = None
     live_since: datetime | None = _time()
-    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class JourneyVersion(SQLModel, table=True):
@@ -347,7 +342,7 @@ class JourneyVersion(SQLModel, table=True):
     version: int
     content_hash: str = Field(max_length=64)
     plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    published_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    published_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class JourneyEntry(SQLModel, table=True):
@@ -407,7 +402,7 @@ class JourneyAction(SQLModel, table=True):
     block_id: str = Field(max_length=64)
     kind: str = Field(max_length=32)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    done_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    done_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Conversion(SQLModel, table=True):
@@ -480,7 +475,7 @@ class TagRule(SQLModel, table=True):
     condition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     description: str | None = Field(default=None, max_length=200)
     active: bool = True
-    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class SplitAssignment(SQLModel, table=True):

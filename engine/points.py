@@ -1,9 +1,10 @@
 """Points (积分): an append-only ledger of grants, redemptions, expiries and adjustments, and the rules for earning.
 
-Balance and expiry follow one rule, first-expiring first: redemptions, expiries and negative adjustments use up
-the grants that expire soonest. So the points that have expired by a time t are `max(0, G(t) - D)`, where G(t) is
-what was granted with an expiry at or before t and D is everything debited so far (`pending_expiry`). The balance
-already leaves them out before the daily expiry run writes them off, and writing them off is idempotent.
+Balance and expiry follow one rule, replayed in time order over the ledger (`replay`): every grant is a lot with
+its expiry; a debit (redemption, negative adjustment) at a time t uses up the lots still unexpired at t, the one
+expiring soonest first; a lot past its expiry is no longer spendable, whether or not the daily expiry run has
+written it off yet. The balance at any moment therefore already leaves expired points out, and the expiry run only
+records what is already true (`lapsed`), idempotently.
 
 Every entry has a reason and a unique idempotency key: an activity retried, an order imported twice or an expiry
 run repeated never writes a second entry.
@@ -12,9 +13,10 @@ run repeated never writes a second entry.
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.errors import InputError
 from engine.ingest import insert_new
 from engine.models import Event, Member, Order, PointsBoost, PointsEntry, RfmRun, RfmScore, ShopSetting, table_of
@@ -56,10 +59,76 @@ class PointsRules(BaseModel):
 # --- the rules as pure functions ------------------------------------------------------------------------------
 
 
-def pending_expiry(grants: Iterable[tuple[int, datetime | None]], debited: int, at: datetime) -> int:
-    """Points that have expired by `at` and are not yet written off: grants expiring by then beyond all debits."""
-    due = sum(points for points, expires_at in grants if expires_at is not None and expires_at <= at)
-    return max(0, due - debited)
+@dataclass(frozen=True)
+class LedgerRow:
+    """One ledger entry as the replay reads it: when (aware), how many points (+ credit, - debit), what kind
+    (grant, redeem, expire, adjust) and, for a credit, when it expires (None: never)."""
+
+    at: datetime
+    points: int
+    kind: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PointsState:
+    """A member's points at a moment, from `replay`."""
+
+    balance: int  # spendable now: unexpired lots (less any debit the lots could not cover, from older data)
+    lapsed: int  # points past their expiry that no `expire` entry has written off yet
+    lots: tuple[tuple[int, datetime | None], ...]  # the spendable lots (points, expiry), soonest expiry first
+    last_lapsed_at: datetime | None  # the expiry moment of the newest lapsed lot (None: nothing lapsed)
+    debited: int  # everything debited so far (redeemed, expired, negative adjustments), as a positive number
+
+
+def replay(rows: Iterable[LedgerRow], at: datetime) -> PointsState:
+    """Replay the ledger in time order (ties in the given order) and say what it holds at `at`.
+
+    Before each entry, lots whose expiry is at or before the entry's time lapse. A credit adds a lot; a redemption
+    or negative adjustment uses up the unexpired lots, soonest expiry first (never-expiring last); an `expire`
+    entry writes off lapsed points (anything beyond them, written by older rules, comes off the lots like a debit).
+    Finally, lots expired by `at` lapse. Every entry counts, also one dated after `at` (a workflow's clock may run
+    ahead of this one): it is replayed as if made at `at`, so no lot lapses later than `at`.
+    """
+    lots: list[list[Any]] = []  # [points, expires_at], kept soonest expiry first
+    lapsed = owed = debited = 0
+    last_lapsed_at: datetime | None = None
+
+    def lapse(moment: datetime) -> None:
+        nonlocal lapsed, last_lapsed_at
+        for lot in lots:
+            if lot[1] is not None and lot[1] <= moment and lot[0] > 0:
+                lapsed += lot[0]
+                last_lapsed_at = lot[1] if last_lapsed_at is None else max(last_lapsed_at, lot[1])
+                lot[0] = 0
+
+    def soonest_first(lot: list[Any]) -> tuple[bool, datetime]:
+        return lot[1] is None, lot[1] or at
+
+    def use(points: int) -> int:
+        """Take `points` from the lots, soonest expiry first; returns what they could not cover."""
+        for lot in lots:
+            taken = min(lot[0], points)
+            lot[0], points = lot[0] - taken, points - taken
+        return points
+
+    for row in sorted(rows, key=lambda r: r.at):  # sorted() is stable: same-moment entries keep their order
+        lapse(min(row.at, at))
+        if row.points > 0:
+            repaid = min(owed, row.points)
+            owed -= repaid
+            insort(lots, [row.points - repaid, row.expires_at], key=soonest_first)
+        elif row.points < 0:
+            debit = -row.points
+            debited += debit
+            if row.kind == "expire":
+                written_off = min(lapsed, debit)
+                lapsed, debit = lapsed - written_off, debit - written_off
+            owed += use(debit)
+            lots[:] = [lot for lot in lots if lot[0] > 0]
+    lapse(at)
+    live = tuple((points, expires_at) for points, expires_at in lots if points > 0)
+    return PointsState(sum(p for p, _ in live) - owed, lapsed, live, last_lapsed_at, debited)
 
 
 def order_points(amount: Decimal, rules: PointsRules, segment: str | None) -> int:
@@ -69,33 +138,28 @@ def order_points(amount: Decimal, rules: PointsRules, segment: str | None) -> in
 
 
 def expiry_of(granted_at: datetime, days: int | None, zone: ZoneInfo) -> datetime | None:
-    """Points granted on a local day expire at the end of the local day `days` later."""
+    """Points granted on a local day expire at the end of the local day `days` later (calendar days in `zone`, the
+    shop's, as every day count: engine.clock); None: they never expire."""
     if days is None:
         return None
-    last_day = granted_at.astimezone(zone).date() + timedelta(days=days)
-    return datetime.combine(last_day + timedelta(days=1), time(), zone)
+    return clock.end_of_day_after(granted_at, days, zone)
 
 
 # --- reading the ledger ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ledger:
-    total: int
-    grants: list[tuple[int, datetime | None]]  # positive entries (grants, positive adjustments) and their expiry
-    debited: int  # redeemed + expired + negative adjustments, as a positive number
-
-    def balance(self, at: datetime) -> int:
-        return self.total - pending_expiry(self.grants, self.debited, at)
-
-
-def ledger(session: Session, member_id: int) -> Ledger:
+def ledger_rows(session: Session, member_id: int) -> list[LedgerRow]:
+    """The member's ledger in time order (then in the order written), as `replay` reads it."""
     rows = session.execute(
-        select(col(PointsEntry.points), col(PointsEntry.expires_at)).where(col(PointsEntry.member_id) == member_id)
+        select(col(PointsEntry.created_at), col(PointsEntry.points), col(PointsEntry.kind), col(PointsEntry.expires_at))
+        .where(col(PointsEntry.member_id) == member_id)
+        .order_by(col(PointsEntry.created_at), col(PointsEntry.id))
     ).all()
-    grants = [(points, expires_at) for points, expires_at in rows if points > 0]
-    debited = -sum(points for points, _ in rows if points < 0)
-    return Ledger(sum(points for points, _ in rows), grants, debited)
+    return [LedgerRow(at, points, kind, expires_at) for at, points, kind, expires_at in rows]
+
+
+def points_state(session: Session, member_id: int, at: datetime) -> PointsState:
+    return replay(ledger_rows(session, member_id), at)
 
 
 def history(session: Session, member_id: int, limit: int = 200) -> list[PointsEntry]:
@@ -110,7 +174,9 @@ def history(session: Session, member_id: int, limit: int = 200) -> list[PointsEn
 
 
 def points_balance(session: Session, member_id: int, at: datetime) -> int:
-    return ledger(session, member_id).balance(at)
+    """What the member can spend at `at`: points past their expiry are left out whether or not they were written
+    off yet (`replay`)."""
+    return points_state(session, member_id, at).balance
 
 
 def load_rules(session: Session) -> PointsRules:
@@ -194,7 +260,7 @@ def earn_for_orders(session: Session, order_keys: Sequence[str], now: datetime, 
     rules = load_rules(session)
     if rules.starts_on is None or not order_keys:
         return 0
-    since = datetime.combine(rules.starts_on, time(), zone)
+    since = clock.start_of_day(rules.starts_on, zone)
     orders = session.execute(
         select(col(Order.id), col(Order.external_id), col(Order.member_id), col(Order.amount), col(Order.placed_at))
         .where(col(Order.external_id).in_(list(order_keys)), col(Order.placed_at) >= since)
@@ -255,10 +321,12 @@ def _use_boost(
 
 def add_boost(
     session: Session, *, member_id: int, multiplier: Decimal, days: int, key: str, now: datetime,
-    journey_id: int | None = None, block_id: str | None = None,
+    journey_id: int | None = None, block_id: str | None = None, zone: ZoneInfo | None = None,
 ) -> tuple[datetime, datetime]:  # fmt: skip
-    """The member's next order within `days` earns `multiplier`× points; once per key. Returns the window."""
-    row = {"member_id": member_id, "multiplier": multiplier, "starts_at": now, "ends_at": now + timedelta(days=days),
+    """The member's next order within `days` earns `multiplier`× points; once per key. Returns the window: from
+    `now` to the end of the `days`th calendar day after today in `zone` (default: the shop's)."""
+    ends_at = clock.end_of_day_after(now, days, zone or clock.shop_zone())
+    row = {"member_id": member_id, "multiplier": multiplier, "starts_at": now, "ends_at": ends_at,
            "idempotency_key": key, "journey_id": journey_id, "block_id": block_id}  # fmt: skip
     insert_new(session, table_of(PointsBoost), [row], "idempotency_key")
     stored = session.execute(
@@ -290,29 +358,32 @@ class ExpiryReport(BaseModel):
 
 
 def expire_points(session: Session, now: datetime, warn_days: int = 7) -> ExpiryReport:
-    """Write off what has expired by `now`, and tell members whose points expire within `warn_days`
-    (`points_expiring` events that can start journeys). Safe to run any number of times."""
-    horizon = now + timedelta(days=warn_days)
+    """Write off what has expired by `now` (`lapsed` in the replay: the balance already leaves it out), and tell
+    members whose points expire within `warn_days` (`points_expiring` events that can start journeys). Safe to run
+    any number of times, also concurrently: each write-off's key names the ledger state it was computed from."""
+    zone = clock.shop_zone()
+    horizon = clock.end_of_day_after(now, warn_days, zone)  # "within 7 days": through the 7th day after today
     members = session.scalars(
         select(col(PointsEntry.member_id))
         .where(col(PointsEntry.expires_at).is_not(None), col(PointsEntry.expires_at) <= horizon)
         .distinct()
     ).all()
     expired_members = expired_points = warned = 0
-    for member_id in members:
-        state = ledger(session, member_id)
-        due = pending_expiry(state.grants, state.debited, now)
-        if due > 0:
-            last = max(e for _, e in state.grants if e is not None and e <= now)
-            key = f"expire:{member_id}:{last.isoformat()}:{state.debited}"
-            entry = {"member_id": member_id, "kind": "expire", "points": -due, "created_at": now,
-                     "reason": f"points granted until {last.date()} expired", "idempotency_key": key}  # fmt: skip
+    for member_id in members:  # no member lock: a redemption meanwhile never touches lapsed points
+        state = points_state(session, member_id, now)
+        if state.lapsed > 0:
+            assert state.last_lapsed_at is not None
+            last_day = clock.local_date(state.last_lapsed_at - timedelta(microseconds=1), zone)
+            key = f"expire:{member_id}:{state.last_lapsed_at.isoformat()}:{state.debited}"
+            entry = {"member_id": member_id, "kind": "expire", "points": -state.lapsed, "created_at": now,
+                     "reason": f"points valid through {last_day} expired", "idempotency_key": key}  # fmt: skip
             if add_entry(session, entry):
-                expired_members, expired_points = expired_members + 1, expired_points + due
-            state = ledger(session, member_id)
-        soon = pending_expiry(state.grants, state.debited, horizon)
-        if soon > 0:
-            first = min(e for _, e in state.grants if e is not None and now < e <= horizon)
+                expired_members, expired_points = expired_members + 1, expired_points + state.lapsed
+            state = points_state(session, member_id, now)
+        expiring = [(points, expires_at) for points, expires_at in state.lots if expires_at and expires_at <= horizon]
+        if expiring:
+            soon, first = sum(points for points, _ in expiring), expiring[0][1]
+            assert first is not None
             event = {"member_id": member_id, "type": "points_expiring", "occurred_at": now, "recorded_at": now,
                      "properties": {"points": soon, "expires_at": first.isoformat()},
                      "idempotency_key": f"points_expiring:{member_id}:{first.isoformat()}"}  # fmt: skip

@@ -212,7 +212,16 @@ class Settings(BaseSettings):
 
     @property
     def temporal_target(self) -> str:
-        return self.temporal_address or f"127.0.0.1:{self.temporal_dev_port}"
+        """TEMPORAL_ADDRESS; else, unless TEMPORAL_DEV_PORT is set, where a `memberflow up` on this VAR_DIR serves
+        (its record, engine/serving.py); else the embedded dev server's port."""
+        if self.temporal_address:
+            return self.temporal_address
+        if "temporal_dev_port" not in self.model_fields_set:
+            from engine.serving import serving
+
+            if (found := serving(self.var_dir)) is not None:
+                return found.temporal_address
+        return f"127.0.0.1:{self.temporal_dev_port}"
 
     @property
     def shop_zone(self) -> ZoneInfo:

@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.errors import InputError
 from engine.journey.events import known_event_types
 from engine.journey.facts import MemberFacts
 from engine.journey.validate import condition_problems, entry_condition_problems
-from engine.models import Member, MemberTag, Tag, TagRule, utc_now
+from engine.models import Member, MemberTag, Tag, TagRule
 from engine.tagging import add_tag, remove_tag
 from nodes import Condition
 
@@ -100,7 +101,7 @@ def rules(session: Session, *, active_only: bool = False) -> list[TagRuleSpec]:
 
 def apply_rules(session: Session, *, now: datetime | None = None, member_ids: list[int] | None = None) -> RuleReport:
     """Evaluate every active rule for these members (default: all), a page at a time; return what changed."""
-    now = now or utc_now()
+    now = now or clock.now()
     active = rules(session, active_only=True)
     report = RuleReport()
     if not active:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 from temporalio import activity
 
+from engine import clock
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category
 from engine.journey.ledger import perform_once, record_steps
@@ -72,9 +73,12 @@ def grant_points_to_member(request: ActionInput) -> ActionResult:
             assert block.multiplier is not None and block.within_days is not None
             _, ends = add_boost(session, member_id=entry.member_id, multiplier=block.multiplier,
                                      days=block.within_days, key=key, now=now, journey_id=entry.journey_id,
-                                     block_id=block.id)  # fmt: skip
+                                     block_id=block.id, zone=zone)  # fmt: skip
+            through = clock.last_day_before(ends, zone).isoformat()  # what to tell the member, in the shop's zone
             detail |= {"multiplier": str(block.multiplier), "until": ends.isoformat()}
-            exports = {"points": {"multiplier": str(block.multiplier), "until": ends.isoformat()}}
+            exports = {
+                "points": {"multiplier": str(block.multiplier), "until": ends.isoformat(), "valid_through": through}
+            }
         else:
             points = block.points or 0
             if block.mode == "last_order":
@@ -88,6 +92,8 @@ def grant_points_to_member(request: ActionInput) -> ActionResult:
                       expires_at=expires_at, journey_id=entry.journey_id, block_id=block.id)  # fmt: skip
             detail |= {"points": points}
             exports = {"points": {"granted": points, "balance": points_balance(session, entry.member_id, now),
-                                  "expires_at": expires_at.isoformat() if expires_at else None}}  # fmt: skip
+                                  "expires_at": expires_at.isoformat() if expires_at else None,
+                                  "valid_through": clock.last_day_before(expires_at, zone).isoformat()
+                                  if expires_at else None}}  # fmt: skip
         performed = perform_once(session, entry, block.id, key, "grant_points", detail, now)
         return ActionResult(performed=performed, detail=detail, exports=exports)

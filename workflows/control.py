@@ -9,12 +9,13 @@ from sqlmodel import col
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from engine import clock
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.language import JourneyDefinition, Status
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_journeys, live_plan, publish, set_status
-from engine.models import Journey, JourneyEntry, utc_now
+from engine.models import Journey, JourneyEntry
 from engine.settings import Settings
 from workflows.journey_run import JourneyRun
 from workflows.member_intelligence import sync_intelligence_schedule
@@ -30,7 +31,7 @@ async def publish_journey(client: Client, settings: Settings, journey: JourneyDe
 
 def _publish(journey: JourneyDefinition, status: Status) -> Published:
     with session_scope() as session:
-        return publish(session, journey, now=utc_now(), status=status)
+        return publish(session, journey, now=clock.now(), status=status)
 
 
 def _plan(key: str) -> tuple[Journey, Plan]:
@@ -52,7 +53,7 @@ async def change_status(client: Client, settings: Settings, key: str, status: St
 def _set_status(key: str, status: Status) -> tuple[list[str], Plan]:
     with session_scope() as session:
         row, plan = live_plan(session, key)
-        set_status(row, status, utc_now())
+        set_status(row, status, clock.now())
         running = session.execute(
             select(col(JourneyEntry.workflow_id)).where(
                 col(JourneyEntry.journey_id) == row.id, col(JourneyEntry.status) == "running"

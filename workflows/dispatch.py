@@ -11,12 +11,13 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from engine import clock
 from engine.db import session_scope
 from engine.journey.language import EventTrigger
 from engine.journey.outbox import PendingEvent, mark_dispatched, pending_events, running_workflows_of
 from engine.journey.plan import Plan
 from engine.journey.store import live_journeys
-from engine.models import Journey, utc_now
+from engine.models import Journey
 from engine.settings import Settings
 from engine.tag_rules import members_to_retag, retag
 from workflows.enroll import enroll
@@ -39,7 +40,7 @@ def _load(limit: int) -> tuple[list[PendingEvent], dict[int, list[str]], list[tu
 
 def _mark(event_ids: list[int]) -> None:
     with session_scope() as session:
-        mark_dispatched(session, event_ids, utc_now())
+        mark_dispatched(session, event_ids, clock.now())
 
 
 async def dispatch_pending(client: Client, settings: Settings, limit: int = BATCH) -> int:

@@ -6,7 +6,7 @@ entry is keyed by (journey, member, entry key), steps by (entry, block), the fin
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from temporalio import activity
 
+from engine import clock
 from engine.ab.assign import in_global_holdout
 from engine.db import session_scope
 from engine.ingest import insert_new
@@ -148,6 +149,8 @@ def _paused_after(journey: Journey, started_at: datetime) -> bool:
 
 
 def _too_soon(session: Any, plan: Plan, journey_id: int, member_id: int, now: datetime) -> str | None:
+    """Why an `always` journey refuses a member now: the last entry was fewer than `min_gap_days` calendar days ago
+    (shop's zone; with 30, an entry on 1 March lets the member in again from 31 March, whatever the hours)."""
     if plan.reentry.policy != "always" or plan.reentry.min_gap_days <= 0:
         return None
     last = session.scalar(
@@ -156,7 +159,7 @@ def _too_soon(session: Any, plan: Plan, journey_id: int, member_id: int, now: da
         .order_by(col(JourneyEntry.entered_at).desc())
         .limit(1)
     )
-    if last is not None and now - last < timedelta(days=plan.reentry.min_gap_days):
+    if last is not None and clock.calendar_days(last, now, clock.shop_zone()) < plan.reentry.min_gap_days:
         return f"entered less than {plan.reentry.min_gap_days} days ago"
     return None
 
@@ -166,7 +169,7 @@ def _ref(entry: JourneyEntry, plan: Plan, member: Member) -> EntryRef:
     return EntryRef(
         entry_id=entry.id, journey_id=entry.journey_id, journey_key=plan.journey_key, version=entry.version,
         member_id=member.id, member_key=member.external_id,
-        member_timezone=member.timezone or get_settings().shop_timezone,
+        member_timezone=member.timezone or get_settings().shop_timezone, shop_timezone=get_settings().shop_timezone,
         workflow_id=entry.workflow_id, entry_key=entry.entry_key, entered_at=entry.entered_at,
     )  # fmt: skip
 

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from engine.journey.events import EventMatch
     from engine.journey.plan import Plan
     from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, EntryRef, StepRecord
+    from engine.journey.timing import within_days_after
     from workflows.journey_activities import (
         ChooseInput,
         EnterInput,
@@ -214,9 +215,17 @@ class JourneyRun:
             return
         if event.event_id == self._trigger_event_id or not plan.goal.match.matches(event.type, event.properties):
             return
-        if entry.entered_at <= event.occurred_at <= entry.entered_at + timedelta(days=plan.goal.within_days):
+        if self._within_goal_window(entry, plan.goal.within_days, event.occurred_at):
             self._goal_event = event
             self._finish("converted", f"goal reached: {event.type}")
+
+    @staticmethod
+    def _within_goal_window(entry: EntryRef, within_days: int, occurred_at: datetime) -> bool:
+        """Calendar days in the shop's zone, whose name the entry carries (the sandbox reads no settings); an entry
+        made before it carried one keeps the 24-hour periods it was started with, so its history replays."""
+        if entry.shop_timezone is None:
+            return entry.entered_at <= occurred_at <= entry.entered_at + timedelta(days=within_days)
+        return within_days_after(entry.entered_at, occurred_at, within_days, entry.shop_timezone)
 
     def _take_steps(self) -> list[StepRecord]:
         """Steps not yet recorded; blocks still running stay pending so their exit is recorded later."""

@@ -8,12 +8,13 @@ the same statistics as any split ("program" against the control "holdout").
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.ab.analysis import AnalysisRequest, ArmCounts, Metric
 from engine.ab.assign import in_global_holdout
 from engine.errors import InputError
@@ -23,10 +24,11 @@ HOLDOUT, PROGRAM = "holdout", "program"
 
 
 def holdout_request(session: Session, percent: float, days: int, now: datetime, metric: Metric) -> AnalysisRequest:
-    """Counts for holdout vs program: every member registered before the window, their orders in the last `days`."""
+    """Counts for holdout vs program: every member registered before the window, their orders in the last `days`
+    calendar days up to `now` (shop's zone: from the local midnight `days - 1` days ago, as every day window)."""
     if percent <= 0:
         raise InputError(["GLOBAL_HOLDOUT_PERCENT is 0: there is no global holdout to compare with"])
-    since = now - timedelta(days=days)
+    since = clock.days_ago_start(days, now, clock.shop_zone())
     spend: dict[int, tuple[int, Decimal]] = {
         member_id: (orders, total)
         for member_id, orders, total in session.execute(

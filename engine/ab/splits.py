@@ -3,7 +3,8 @@ the decision of a "test, then send the winner" split.
 
 Outcomes are measured per member from their first assignment: converted if the split's conversion event (the
 block's own, else the journey's goal, else an order within 30 days) happened within the window after it; revenue
-is the sum of their orders placed in that window.
+is the sum of their orders placed in that window. "Within N days" is calendar days in the shop's zone, as every
+day count (engine.clock): from the assignment to the end of the Nth local day after its day.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
 from engine.ab.assign import Group
 from engine.csv_cells import safe_row
@@ -109,9 +111,11 @@ class Outcome:
 
 
 def outcomes(
-    session: Session, journey_id: int, block_id: str, conversion: Goal, groups: tuple[str, ...] = ("split", "test")
-) -> list[Outcome]:
-    """Every assigned member of these groups with their outcome so far, in assignment order."""
+    session: Session, journey_id: int, block_id: str, conversion: Goal, groups: tuple[str, ...] = ("split", "test"),
+    zone: ZoneInfo | None = None,
+) -> list[Outcome]:  # fmt: skip
+    """Every assigned member of these groups with their outcome so far, in assignment order; the conversion window
+    counts calendar days in `zone` (default: the shop's)."""
     rows = session.execute(
         select(SplitAssignment, col(Member.external_id))
         .join(Member, col(Member.id) == col(SplitAssignment.member_id))
@@ -124,9 +128,10 @@ def outcomes(
     ).all()
     if not rows:
         return []
-    window = timedelta(days=conversion.within_days)
+    zone = zone or clock.shop_zone()
+    until = {a.id: clock.end_of_day_after(a.assigned_at, conversion.within_days, zone) for a, _ in rows}
     start = min(a.assigned_at for a, _ in rows)
-    end = max(a.assigned_at for a, _ in rows) + window
+    end = max(until.values())
     members = [a.member_id for a, _ in rows]
     events: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
     orders: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
@@ -136,24 +141,24 @@ def outcomes(
                 col(Event.member_id).in_(chunk),
                 col(Event.type) == conversion.event,
                 col(Event.occurred_at) >= start,
-                col(Event.occurred_at) <= end,
+                col(Event.occurred_at) < end,
             )
         ):
             events[member_id].append((occurred_at, properties))
         for member_id, placed_at, amount in session.execute(
             select(col(Order.member_id), col(Order.placed_at), col(Order.amount)).where(
-                col(Order.member_id).in_(chunk), col(Order.placed_at) >= start, col(Order.placed_at) <= end
+                col(Order.member_id).in_(chunk), col(Order.placed_at) >= start, col(Order.placed_at) < end
             )
         ):
             orders[member_id].append((placed_at, amount))
     found = []
     for assignment, member_key in rows:
-        since, until = assignment.assigned_at, assignment.assigned_at + window
+        since, ends = assignment.assigned_at, until[assignment.id]
         converted = sorted(
             at for at, properties in events[assignment.member_id]
-            if since <= at <= until and conversion.match.matches(conversion.event, properties)
+            if since <= at < ends and conversion.match.matches(conversion.event, properties)
         )  # fmt: skip
-        revenue = sum((amount for at, amount in orders[assignment.member_id] if since <= at <= until), Decimal(0))
+        revenue = sum((amount for at, amount in orders[assignment.member_id] if since <= at < ends), Decimal(0))
         first = converted[0] if converted else None
         found.append(Outcome(assignment.member_id, member_key, assignment.group, assignment.arm, since, first, revenue))
     return found

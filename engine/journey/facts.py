@@ -1,8 +1,13 @@
-"""What conditions may ask about one member, read lazily from the database and cached for one evaluation."""
+"""What conditions may ask about one member, read lazily from the database and cached for one evaluation.
+
+Day counts and day windows are calendar days in the shop's time zone (engine.clock): "days since the last order"
+is the number of local midnights between it and now, "in the last N days" starts at the local midnight N - 1 days
+ago (N = 1: today so far).
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -11,18 +16,24 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.models import Event, Member, Order, RfmRun, RfmScore
 from engine.tagging import tags_of
 
 
 class MemberFacts:
-    """One member at one moment (`now`), for one journey entry (`entered_at`)."""
+    """One member at one moment (`now`, aware), for one journey entry (`entered_at`); days are counted in `zone`
+    (default: the shop's, SHOP_TIMEZONE)."""
 
-    def __init__(self, session: Session, member: Member, *, now: datetime, entered_at: datetime | None) -> None:
+    def __init__(
+        self, session: Session, member: Member, *, now: datetime, entered_at: datetime | None,
+        zone: ZoneInfo | None = None,
+    ) -> None:  # fmt: skip
         self.session = session
         self.member = member
         self.now = now
         self.entered_at = entered_at or now
+        self.zone = zone or clock.shop_zone()
         self._orders_cache: dict[int, tuple[int, Decimal]] = {}
 
     @property
@@ -44,15 +55,24 @@ class MemberFacts:
 
     @property
     def days_since_last_order(self) -> int | None:
-        return None if self.last_order_at is None else (self.now - self.last_order_at).days
+        """Calendar days from the last order's local date to today (0: ordered today); None without orders."""
+        return None if self.last_order_at is None else clock.calendar_days(self.last_order_at, self.now, self.zone)
+
+    def days_since(self, moment: datetime) -> int:
+        """Calendar days from `moment`'s local date to today, in the shop's zone."""
+        return clock.calendar_days(moment, self.now, self.zone)
+
+    def window_start(self, days: int) -> datetime:
+        """Where "the last `days` days" begin: the local midnight `days - 1` days before today."""
+        return clock.days_ago_start(days, self.now, self.zone)
 
     def orders_in_last(self, days: int) -> tuple[int, Decimal]:
-        """(number of orders, their total) placed in the `days` days up to now."""
+        """(number of orders, their total) placed in the last `days` calendar days up to now (1: today so far)."""
         if days not in self._orders_cache:
             count, total = self.session.execute(
                 select(func.count(col(Order.id)), func.coalesce(func.sum(col(Order.amount)), 0)).where(
                     col(Order.member_id) == self.member_id,
-                    col(Order.placed_at) > self.now - timedelta(days=days),
+                    col(Order.placed_at) >= self.window_start(days),
                     col(Order.placed_at) <= self.now,
                 )
             ).one()
@@ -69,14 +89,15 @@ class MemberFacts:
         return Decimal(total or 0).quantize(Decimal("0.01"))
 
     def top_category(self, days: int) -> str | None:
-        """The category with the most spend in the window; None without categorised orders or on a tie."""
+        """The category with the most spend in the last `days` calendar days; None without categorised orders or
+        on a tie."""
         spend = func.sum(col(Order.amount))
         rows = self.session.execute(
             select(col(Order.category), spend)
             .where(
                 col(Order.member_id) == self.member_id,
                 col(Order.category).is_not(None),
-                col(Order.placed_at) > self.now - timedelta(days=days),
+                col(Order.placed_at) >= self.window_start(days),
                 col(Order.placed_at) <= self.now,
             )
             .group_by(col(Order.category))
@@ -89,19 +110,17 @@ class MemberFacts:
 
     @property
     def local_today(self) -> date:
-        """Today in the member's time zone, or the shop's."""
-        from engine.settings import get_settings, is_time_zone
-
-        zone = self.member.timezone if self.member.timezone and is_time_zone(self.member.timezone) else None
-        return self.now.astimezone(ZoneInfo(zone or get_settings().shop_timezone)).date()
+        """Today in the shop's time zone (the day every day-based rule counts from)."""
+        return clock.local_date(self.now, self.zone)
 
     def bought_category(self, category: str, days: int) -> bool:
+        """Whether the member ordered in `category` in the last `days` calendar days."""
         found = self.session.scalar(
             select(col(Order.id))
             .where(
                 col(Order.member_id) == self.member_id,
                 col(Order.category) == category,
-                col(Order.placed_at) > self.now - timedelta(days=days),
+                col(Order.placed_at) >= self.window_start(days),
                 col(Order.placed_at) <= self.now,
             )
             .limit(1)

@@ -27,6 +27,11 @@ class EntryRef(BaseModel):
     workflow_id: str
     entry_key: str
     entered_at: datetime
+    shop_timezone: str | None = Field(
+        None,
+        description="The zone day counts use in the workflow (goal within_days); None in runs entered before it "
+        "travelled here, which keep counting 24-hour periods so their stored histories replay unchanged.",
+    )
 
     @property
     def action_prefix(self) -> str:

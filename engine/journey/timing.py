@@ -1,4 +1,5 @@
-"""Pure time arithmetic for waits and date triggers: next 10:00 on a weekday, birthdays (29 February too).
+"""Pure time arithmetic for waits, date triggers and day windows: next 10:00 on a weekday, birthdays (29 February
+too), "within N days after entering" in calendar days.
 
 Zones are passed by name and built here: workflows import this module through Temporal's sandbox, whose own
 copy of zoneinfo yields objects datetime does not accept.
@@ -11,6 +12,8 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator
+
+from engine import clock
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -39,7 +42,14 @@ def next_time_of_day(now: datetime, zone_name: str, at: time, weekdays: list[str
 
 
 def local_date(now: datetime, zone_name: str) -> date:
-    return now.astimezone(ZoneInfo(zone_name)).date()
+    return clock.local_date(now, ZoneInfo(zone_name))
+
+
+def within_days_after(start: datetime, moment: datetime, days: int, zone_name: str) -> bool:
+    """Whether `moment` is at or after `start` and no later than the end of the `days`th calendar day after
+    `start`'s local date in the zone (engine.clock's one definition of day counts): a journey's goal `within_days`,
+    an A/B split's conversion window."""
+    return start <= moment < clock.end_of_day_after(start, days, ZoneInfo(zone_name))
 
 
 def birthday_in(year: int, birthday: date) -> date:

@@ -112,7 +112,7 @@ def _stopped_by_rules(
             select(func.count())
             .select_from(Message)
             .where(col(Message.member_id) == member.id, col(Message.channel) == channel)
-            .where(col(Message.status).in_(COUNTED), col(Message.created_at) > cap.since(now))
+            .where(col(Message.status).in_(COUNTED), col(Message.created_at) >= cap.since(now, rules.shop_zone))
         )
         if not cap.allows(sent or 0):
             return {"status": "skipped",

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from engine import clock
+
 QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 CAP = re.compile(r"^([1-9]\d*)/([1-9]\d*)$")
 
@@ -41,13 +43,15 @@ def deferred_reason(until: datetime, zone: ZoneInfo) -> str:
 
 @dataclass(frozen=True)
 class FrequencyCap:
-    """At most `messages` per member per `days` per channel."""
+    """At most `messages` per member per `days` per channel; days are calendar days in the shop's zone, as every day
+    count (engine.clock): with 3/7, three in today and the six days before."""
 
     messages: int
     days: int
 
-    def since(self, at: datetime) -> datetime:
-        return at - timedelta(days=self.days)
+    def since(self, at: datetime, zone: ZoneInfo) -> datetime:
+        """Where the window of the last `days` days up to `at` begins: messages at or after it count."""
+        return clock.days_ago_start(self.days, at, zone)
 
     def allows(self, already: int) -> bool:
         return already < self.messages

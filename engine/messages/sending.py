@@ -9,13 +9,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from engine import clock
 from engine.db import session_scope
 from engine.journey.base import BlockBase
 from engine.journey.ledger import perform_once, record_steps
 from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
 from engine.messages.outbox import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
 from engine.messages.templates import Channel, find_template
-from engine.models import Message, utc_now
+from engine.models import Message
 from engine.settings import get_settings
 
 T = TypeVar("T")
@@ -77,16 +78,16 @@ async def send_when_allowed(
 
 def claim_message(key: str) -> Message | None:
     with session_scope() as session:
-        return claim(session, key, utc_now())
+        return claim(session, key, clock.now())
 
 
 def record_result(message_id: int, provider_id: str | None, failure: str | None, cost: Decimal = Decimal(0)) -> None:
     with session_scope() as session:
         if failure is None:
             assert provider_id is not None
-            mark_sent(session, message_id, provider_id, utc_now(), cost)
+            mark_sent(session, message_id, provider_id, clock.now(), cost)
         else:
-            mark_failed(session, message_id, failure, utc_now())
+            mark_failed(session, message_id, failure, clock.now())
 
 
 async def call_provider(message_id: int, call: Awaitable[T], attempt: int) -> T | ActionResult:

@@ -142,9 +142,9 @@ SAMPLE: dict[str, Any] = {
     "member": {"id": "M0001", "name": "张三", "email": "zhangsan@example.com", "phone": "+8613800000000",
                "city": "上海", "birthday": "1990-05-20", "gender": "female", "tags": ["VIP"]},
     "coupon": {"code": "WB7KX3M9QA", "template": "winback-20", "name": "满100减20",
-               "expires_at": "2026-12-31T16:00:00+00:00", "valid_from": None},
+               "expires_at": "2026-12-31T16:00:00+00:00", "valid_from": None, "valid_through": "2026-12-31"},
     "points": {"granted": 300, "balance": 1200, "expires_at": "2027-12-31T16:00:00+00:00", "multiplier": "2",
-               "until": "2026-12-07T16:00:00+00:00"},
+               "until": "2026-12-07T16:00:00+00:00", "valid_through": "2026-12-07"},
     "journey": {"key": "winback", "name": "沉睡唤醒"},
     "shop": {"currency": "CNY", "url": "https://shop.example.com"},
     "unsubscribe_url": "https://memberflow.example.com/u/sample",
@@ -161,7 +161,7 @@ def trial_render(spec: TemplateSpec) -> list[str]:
 
 
 def save_template(session: Session, spec: TemplateSpec) -> bool:
-    from engine.models import utc_now
+    from engine import clock
 
     if problems := trial_render(spec):
         raise InputError(problems, status_code=422)
@@ -170,7 +170,7 @@ def save_template(session: Session, spec: TemplateSpec) -> bool:
     if row is not None and row.spec == stored:
         return False
     row = row or MessageTemplate(key=spec.key, channel=spec.channel, name=spec.name, spec=stored)
-    row.channel, row.name, row.spec, row.updated_at = spec.channel, spec.name, stored, utc_now()
+    row.channel, row.name, row.spec, row.updated_at = spec.channel, spec.name, stored, clock.now()
     session.add(row)
     session.flush()
     return True

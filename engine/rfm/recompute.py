@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select, text
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.db import id_batches, session_scope
 from engine.models import Event, Member, RfmRun, RfmScore, table_of
 from engine.rfm.scoring import MemberValues, RfmScheme, Scored, score_members
@@ -194,7 +195,7 @@ def recompute(
     """Score every member with orders, store the run and its changes; the same `run_key` returns the stored run."""
     if (done := find_run(session, run_key)) is not None:
         return done
-    started = datetime.now(UTC)
+    started = clock.now()
     scheme = scheme or RfmScheme()
     scored = score_members(member_values(session, as_of, window_days, zone), scheme)
     previous = latest_run(session)
@@ -213,10 +214,10 @@ def recompute(
     if previous is not None:
         assert previous.id is not None
         changes = changed_segments(session, previous.id, run.id)
-        _emit_changes(session, run, changes, now or datetime.now(UTC))
+        _emit_changes(session, run, changes, now or clock.now())
         run.segment_changes = len(changes)
     _prune(session, keep_runs)
-    run.finished_at = datetime.now(UTC)
+    run.finished_at = clock.now()
     session.add(run)
     session.flush()
     return run
@@ -280,7 +281,7 @@ def recompute_for_shop(
     settings: Settings, *, run_key: str, as_of: date | None = None, window_days: int | None = None
 ) -> RfmRun:
     """Recompute with the shop's settings: as of today in the shop's zone, its window, cut points and retention."""
-    as_of = as_of or datetime.now(settings.shop_zone).date()
+    as_of = as_of or clock.today(settings.shop_zone)
     with session_scope() as session:
         return recompute(
             session, as_of=as_of, zone=settings.shop_zone, run_key=run_key,

@@ -20,7 +20,10 @@ class MemberAttribute(ConditionBase):
     value: Any = Field(title="Value", description="e.g. female, 上海, 30, true, or a list for 'is one of'.")
 
     title: ClassVar[str] = "Member attribute"
-    help: ClassVar[str] = "Compare the member's gender, city, days since registering, consents or birthday month."
+    help: ClassVar[str] = (
+        "Compare the member's gender, city, days since registering (calendar days, shop's zone), consents or "
+        "birthday month."
+    )
 
     def holds(self, member: MemberFacts) -> bool:
         return compare(self.actual(member), self.op, self.value)
@@ -28,7 +31,7 @@ class MemberAttribute(ConditionBase):
     def actual(self, member: MemberFacts) -> Any:
         row = member.member
         if self.attribute == "registered_days_ago":
-            return None if row.registered_at is None else (member.now - row.registered_at).days
+            return None if row.registered_at is None else member.days_since(row.registered_at)
         if self.attribute == "email_consent":
             return row.accepts_email
         if self.attribute == "sms_consent":

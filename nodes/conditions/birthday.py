@@ -1,4 +1,5 @@
-"""Condition: the member's birthday falls in the current month (生日当月), in their time zone."""
+"""Condition: the member's birthday falls in the current month (生日当月), the month of today in the shop's zone
+(as the birthday trigger's sweep counts its days)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,10 @@ class DaysSinceLastOrder(ConditionBase):
     days: int = Field(ge=0, title="Days", description="e.g. exactly 30 days since the last order")
 
     title: ClassVar[str] = "Days since last order"
-    help: ClassVar[str] = "Whole days from the member's last order to now; members who never ordered never match."
+    help: ClassVar[str] = (
+        "Calendar days from the member's last order to today in the shop's zone (0: today); members who never "
+        "ordered never match."
+    )
 
     def holds(self, member: MemberFacts) -> bool:
         return compare(member.days_since_last_order, self.op, self.days)
@@ -34,7 +37,10 @@ class OrdersInLastDays(ConditionBase):
     count: int = Field(ge=0, title="Orders")
 
     title: ClassVar[str] = "Orders in the last N days"
-    help: ClassVar[str] = "How many orders the member placed in the window, e.g. at least 3 in 30 days (消费满3次)."
+    help: ClassVar[str] = (
+        "How many orders the member placed in the last N calendar days (1: today), e.g. at least 3 in 30 days "
+        "(消费满3次)."
+    )
 
     def holds(self, member: MemberFacts) -> bool:
         return compare(member.orders_in_last(self.days)[0], self.op, self.count)
@@ -47,7 +53,7 @@ class SpendInLastDays(ConditionBase):
     amount: float = Field(ge=0, title="Amount", description="In the shop's currency.")
 
     title: ClassVar[str] = "Spend in the last N days"
-    help: ClassVar[str] = "The member's total order amount in the window."
+    help: ClassVar[str] = "The member's total order amount in the last N calendar days (1: today)."
 
     def holds(self, member: MemberFacts) -> bool:
         return compare(float(member.orders_in_last(self.days)[1]), self.op, self.amount)
@@ -59,7 +65,7 @@ class BoughtCategory(ConditionBase):
     days: int = Field(gt=0, title="Window (days)")
 
     title: ClassVar[str] = "Bought a category"
-    help: ClassVar[str] = "True when the member ordered in this category within the window."
+    help: ClassVar[str] = "True when the member ordered in this category in the last N calendar days."
 
     def holds(self, member: MemberFacts) -> bool:
         return member.bought_category(self.category, self.days)

@@ -13,16 +13,16 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.cli import app
 from engine.coupons import Issued, coupon_report, issue_coupon
 from engine.db import session_scope
 from engine.importer import import_csv
-from engine.models import Coupon, CouponRedemption, Event, Member, utc_now
+from engine.models import Coupon, CouponRedemption, Event, Member
 from engine.settings import get_settings
 
-pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
+pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]
 EXAMPLES = Path(__file__).parents[2] / "examples"
-ISSUED_AT = utc_now() - timedelta(days=10)
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def give(template: str, member: str, occasion: str = "1", days_ago: int = 10) ->
         assert member_id is not None
         return issue_coupon(
             session, template_key=template, member_id=member_id, idempotency_key=f"test:{template}:{member}:{occasion}",
-            now=utc_now() - timedelta(days=days_ago), zone=get_settings().shop_zone,
+            now=clock.now() - timedelta(days=days_ago), zone=get_settings().shop_zone,
         )  # fmt: skip
 
 
@@ -51,7 +51,7 @@ def orders(tmp_path: Path, name: str, rows: str) -> None:
 
 
 def day(n: int) -> str:
-    return (utc_now() - timedelta(days=n)).isoformat()
+    return (clock.now() - timedelta(days=n)).isoformat()
 
 
 def redemptions() -> dict[str, tuple[str, str]]:
@@ -203,7 +203,7 @@ async def test_the_api_defines_issues_redeems_and_reports(shop: None) -> None:
         over = await api.post("/api/coupons/templates/api-5/issue", json={"member_id": "C", "occasion": "x"},
                               headers=auth)  # fmt: skip
         code = issued.json()["code"]
-        order = {"order_id": "api-o1", "member_id": "A", "placed_at": utc_now().isoformat(), "amount": "60",
+        order = {"order_id": "api-o1", "member_id": "A", "placed_at": clock.now().isoformat(), "amount": "60",
                  "coupon_code": code}  # fmt: skip
         posted = await api.post("/api/orders", json=order, headers=auth)
         reused = await api.post("/api/orders", headers=auth, json=[

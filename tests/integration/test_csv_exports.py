@@ -13,12 +13,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.ab.splits import record_assignment
 from engine.cli import app
 from engine.db import session_scope
 from engine.journey.language import parse_journey
 from engine.journey.store import publish
-from engine.models import Member, utc_now
+from engine.models import Member
 from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
@@ -38,7 +39,7 @@ WRITTEN = ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+cmd|' /C calc'!A0"
 def assigned(db: None) -> None:
     """Members whose ids are formulas, each assigned an arm of the split."""
     with session_scope() as session:
-        published = publish(session, parse_journey(JOURNEY), now=utc_now())
+        published = publish(session, parse_journey(JOURNEY), now=clock.now())
         for n, key in enumerate(HOSTILE):
             member = Member(external_id=key)
             session.add(member)
@@ -46,7 +47,7 @@ def assigned(db: None) -> None:
             assert member.id is not None
             arm = ("coupon", "points")[n % 2]
             record_assignment(session, published.journey_id, "offer", member.id, n, "split", arm,
-                              utc_now() - timedelta(days=1))  # fmt: skip
+                              clock.now() - timedelta(days=1))  # fmt: skip
 
 
 @pytest.fixture

@@ -11,12 +11,13 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlmodel import col
 
+from engine import clock
 from engine.ab.splits import record_assignment
 from engine.db import session_scope
 from engine.importer import import_csv
 from engine.journey.language import parse_journey
 from engine.journey.store import publish
-from engine.models import Member, utc_now
+from engine.models import Member
 from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
@@ -42,8 +43,8 @@ def assigned_shop(tmp_path: Path, coupon: int, points: int, buyers: dict[str, in
     (tmp_path / "m.csv").write_text("member_id\n" + "".join(f"{k}\n" for k in keys))
     assert import_csv(tmp_path / "m.csv", "members").rejected == 0
     with session_scope() as session:
-        published = publish(session, parse_journey(JOURNEY), now=utc_now())
-    then = utc_now() - timedelta(days=3)
+        published = publish(session, parse_journey(JOURNEY), now=clock.now())
+    then = clock.now() - timedelta(days=3)
     arms = ["coupon"] * coupon + ["points"] * points
     orders = []
     with session_scope() as session:

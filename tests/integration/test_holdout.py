@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.ab.analysis import analyze
 from engine.ab.assign import in_global_holdout
 from engine.ab.holdout import holdout_request
@@ -15,10 +16,9 @@ from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.importer import import_csv
-from engine.models import utc_now
 from engine.settings import get_settings
 
-pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
+pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]
 
 
 def test_holdout_and_program_are_counted_from_the_orders_of_the_window(
@@ -27,7 +27,7 @@ def test_holdout_and_program_are_counted_from_the_orders_of_the_window(
     keys = [f"H{n:03d}" for n in range(200)]
     (tmp_path / "m.csv").write_text("member_id,registered_at\n" + "".join(f"{k},2024-01-01\n" for k in keys))
     assert import_csv(tmp_path / "m.csv", "members").rejected == 0
-    now = utc_now()
+    now = clock.now()
     recent, old = (now - timedelta(days=3)).isoformat(), (now - timedelta(days=90)).isoformat()
     rows = [f"R{k},{k},{recent},{100 if in_global_holdout(k, 30) else 150}\n" for k in keys[::2]]
     rows += [f"X{k},{k},{old},999\n" for k in keys[1::2]]  # outside the window: not counted
@@ -59,4 +59,4 @@ def test_holdout_and_program_are_counted_from_the_orders_of_the_window(
 
 def test_without_a_holdout_the_comparison_is_refused() -> None:
     with session_scope() as session, pytest.raises(InputError, match="GLOBAL_HOLDOUT_PERCENT is 0"):
-        holdout_request(session, 0, 30, utc_now(), "revenue")
+        holdout_request(session, 0, 30, clock.now(), "revenue")

@@ -12,6 +12,7 @@ import yaml
 from litestar.testing import AsyncTestClient
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.cli import app
 from engine.coupons import CouponSpec, save_template
 from engine.db import session_scope
@@ -20,7 +21,6 @@ from engine.journey.language import parse_journey
 from engine.journey.store import publish
 from engine.messages.templates import TemplateSpec
 from engine.messages.templates import save_template as save_message_template
-from engine.models import utc_now
 from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
@@ -90,7 +90,7 @@ def test_validate_lists_what_publishing_would_refuse(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("hello_email")
 def test_publish_refuses_with_the_same_problems() -> None:
     with session_scope() as session, pytest.raises(InputError) as refused:
-        publish(session, parse_journey(raw()), now=utc_now())
+        publish(session, parse_journey(raw()), now=clock.now())
 
     assert refused.value.status_code == 422
     assert refused.value.problems == EXPECTED
@@ -114,11 +114,11 @@ def test_a_journey_whose_templates_exist_is_valid_and_publishes(tmp_path: Path) 
     file.write_text(yaml.safe_dump(journey), encoding="utf-8")
     before = CliRunner().invoke(app, ["journey", "validate", str(file)])
     with session_scope() as session:
-        save_template(session, coupon, utc_now())
+        save_template(session, coupon, clock.now())
 
     after = CliRunner().invoke(app, ["journey", "validate", str(file)])
     with session_scope() as session:
-        published = publish(session, parse_journey(journey), now=utc_now())
+        published = publish(session, parse_journey(journey), now=clock.now())
 
     assert before.exit_code == 1 and "coupon template 'gift-10' does not exist" in before.output
     assert after.exit_code == 0, after.output
@@ -137,7 +137,7 @@ def test_a_tag_nobody_ever_had_is_a_warning_not_a_refusal(tmp_path: Path) -> Non
 
     result = CliRunner().invoke(app, ["journey", "validate", str(file)])
     with session_scope() as session:
-        published = publish(session, parse_journey(journey), now=utc_now())
+        published = publish(session, parse_journey(journey), now=clock.now())
 
     warning = ("is-vip: condition: no member has ever had tag 'VIPP' and no tag rule or block of this journey gives "
                "it: check the spelling")  # fmt: skip

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.importer import import_csv
-from engine.models import Event, PointsEntry, utc_now
+from engine.models import Event, PointsEntry
 from engine.points import (
     PointsRules,
     add_boost,
@@ -29,12 +30,13 @@ from engine.points import (
     redeem,
     save_rules,
 )
+from engine.settings import get_settings
 
-pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
+pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]
 
 
 def day(n: int) -> str:
-    return (utc_now() - timedelta(days=n)).isoformat()
+    return (clock.now() - timedelta(days=n)).isoformat()
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def orders(tmp_path: Path, rows: str, name: str = "orders.csv") -> None:
 
 def balance(member: str) -> int:
     with session_scope() as session:
-        return points_balance(session, member_id_of(session, member), utc_now())
+        return points_balance(session, member_id_of(session, member), clock.now())
 
 
 def entries(member: str) -> list[tuple[str, int, str]]:
@@ -67,8 +69,8 @@ def entries(member: str) -> list[tuple[str, int, str]]:
 
 def start_programme(days_ago: int, **rules: object) -> None:
     with session_scope() as session:
-        starts = (utc_now() - timedelta(days=days_ago)).date()
-        save_rules(session, PointsRules.model_validate({"starts_on": starts, **rules}), utc_now())
+        starts = clock.today() - timedelta(days=days_ago)
+        save_rules(session, PointsRules.model_validate({"starts_on": starts, **rules}), clock.now())
 
 
 def test_orders_since_the_start_earn_once_and_the_segment_multiplier_applies(shop: None, tmp_path: Path) -> None:
@@ -90,9 +92,9 @@ def test_a_boost_pays_the_extra_on_the_first_order_in_its_window_only(shop: None
     start_programme(30)
     with session_scope() as session:
         add_boost(session, member_id=member_id_of(session, "A"), multiplier=Decimal(2), days=7, key="bd",
-                  now=utc_now() - timedelta(days=5))  # fmt: skip
+                  now=clock.now() - timedelta(days=5))  # fmt: skip
         add_boost(session, member_id=member_id_of(session, "B"), multiplier=Decimal(2), days=7, key="late",
-                  now=utc_now() - timedelta(days=20))  # fmt: skip
+                  now=clock.now() - timedelta(days=20))  # fmt: skip
     orders(tmp_path, f"o1,A,{day(4)},100\no2,A,{day(3)},100\no3,B,{day(3)},100\n")
 
     assert [r for _, _, r in entries("A")] == ["order o1", "2.00× points on order o1", "order o2"]
@@ -102,18 +104,18 @@ def test_a_boost_pays_the_extra_on_the_first_order_in_its_window_only(shop: None
 
 def test_redeeming_and_adjusting_respect_the_balance_and_their_keys(shop: None) -> None:
     with session_scope() as session:
-        grant(session, member_id=member_id_of(session, "A"), points=100, reason="welcome", key="w", now=utc_now(),
+        grant(session, member_id=member_id_of(session, "A"), points=100, reason="welcome", key="w", now=clock.now(),
               expires_at=None)  # fmt: skip
 
     with session_scope() as session:
-        left = redeem(session, member_key="A", points=60, reason="gift", key="till-1", now=utc_now())
-        again = redeem(session, member_key="A", points=60, reason="gift", key="till-1", now=utc_now())
+        left = redeem(session, member_key="A", points=60, reason="gift", key="till-1", now=clock.now())
+        again = redeem(session, member_key="A", points=60, reason="gift", key="till-1", now=clock.now())
     with pytest.raises(InputError) as short, session_scope() as session:
-        redeem(session, member_key="A", points=60, reason="gift", key="till-2", now=utc_now())
+        redeem(session, member_key="A", points=60, reason="gift", key="till-2", now=clock.now())
     with pytest.raises(InputError) as below, session_scope() as session:
-        adjust(session, member_key="A", points=-41, reason="fix", key="fix-1", now=utc_now())
+        adjust(session, member_key="A", points=-41, reason="fix", key="fix-1", now=clock.now())
     with session_scope() as session:
-        fixed = adjust(session, member_key="A", points=-40, reason="fix", key="fix-2", now=utc_now())
+        fixed = adjust(session, member_key="A", points=-40, reason="fix", key="fix-2", now=clock.now())
 
     assert (left, again, fixed) == (40, 40, 0)
     assert short.value.problems == ["member A has 40 points, fewer than 60"]
@@ -122,7 +124,7 @@ def test_redeeming_and_adjusting_respect_the_balance_and_their_keys(shop: None) 
 
 
 def test_expired_points_leave_the_balance_at_once_and_are_written_off_once(shop: None) -> None:
-    now = utc_now()
+    now = clock.now()
     with session_scope() as session:
         a = member_id_of(session, "A")
         grant(session, member_id=a, points=100, reason="old", key="g1", now=now - timedelta(days=400),
@@ -147,6 +149,30 @@ def test_expired_points_leave_the_balance_at_once_and_are_written_off_once(shop:
     with session_scope() as session:
         warned = session.scalars(select(col(Event.properties)).where(col(Event.type) == "points_expiring")).all()
     assert [w["points"] for w in warned] == [50]
+
+
+def test_points_that_expired_at_midnight_are_not_spent_after_it_and_are_all_written_off(
+    shop: None, tmp_path: Path
+) -> None:
+    """100 points expire at midnight; at 08:30, before the daily expiry run, the member earns 50 and redeems 50."""
+    zone = get_settings().shop_zone
+    midnight = clock.start_of_day(clock.today(), zone)
+    start_programme(400, expire_days=None)
+    with session_scope() as session:
+        grant(session, member_id=member_id_of(session, "A"), points=100, reason="last year", key="old",
+              now=midnight - timedelta(days=365), expires_at=midnight)  # fmt: skip
+    with clock.pinned(midnight + timedelta(hours=8, minutes=30)):
+        orders(tmp_path, f"o1,A,{clock.now().isoformat()},50\n")  # earns 50 points
+        before = balance("A")
+        with session_scope() as session:
+            after = redeem(session, member_key="A", points=50, reason="gift", key="till", now=clock.now())
+    with clock.pinned(midnight + timedelta(hours=9)), session_scope() as session:
+        report = expire_points(session, clock.now())
+
+    assert (before, after) == (50, 0)
+    assert (report.members, report.points) == (1, 100)
+    assert [(k, p) for k, p, _ in entries("A")] == [("grant", 100), ("grant", 50), ("redeem", -50), ("expire", -100)]
+    assert balance("A") == 0
 
 
 def test_the_rules_file_names_its_problems(tmp_path: Path) -> None:

@@ -11,25 +11,26 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.importer import import_csv
-from engine.models import Event, Member, MemberTag, Tag, utc_now
+from engine.models import Event, Member, MemberTag, Tag
 from engine.tag_rules import TagRuleSpec, apply_rules, members_to_retag, retag, save_rule
 
-pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
+pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def day(n: int) -> str:
-    """An ISO date n days before now."""
-    return (utc_now() - timedelta(days=n)).date().isoformat()
+    """An ISO date n days before today in the shop's zone (read back as midnight there)."""
+    return (clock.today() - timedelta(days=n)).isoformat()
 
 
 @pytest.fixture
 def shop(tmp_path: Path, db: None) -> None:
-    month = utc_now().month
+    month = clock.today().month  # "this month" is the shop's, whatever month UTC is in
     other = month % 12 + 1
     members = tmp_path / "members.csv"
     members.write_text(
@@ -64,7 +65,7 @@ def tags() -> dict[str, set[tuple[str, str]]]:
 
 def rule(tag: str, condition: dict[str, Any]) -> None:
     with session_scope() as session:
-        save_rule(session, TagRuleSpec.model_validate({"tag": tag, "condition": condition}), utc_now())
+        save_rule(session, TagRuleSpec.model_validate({"tag": tag, "condition": condition}), clock.now())
 
 
 def tag_events(kind: str) -> list[tuple[str, str]]:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from engine import clock
+
 pytestmark = pytest.mark.slow
+SHOP = ZoneInfo("Asia/Shanghai")  # SHOP_TIMEZONE of the tests, which `up` inherits
 
 
 def free_port() -> int:
@@ -35,25 +42,39 @@ def ports() -> dict[str, int]:
     return {"WEB_PORT": free_port(), "TEMPORAL_DEV_PORT": free_port(), "TEMPORAL_UI_PORT": free_port()}
 
 
-@pytest.fixture
-def memberflow_up(tmp_path: Path, ports: dict[str, int]) -> Iterator[subprocess.Popen[str]]:
+def shop_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a terminal of this shop: its VAR_DIR, the embedded defaults, no ports set."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "API_TOKEN", "TEMPORAL_ADDRESS"}}
-    env.update({name: str(port) for name, port in ports.items()})
-    env.update({"VAR_DIR": str(tmp_path / "var"), "DEMO_MEMBERS": "300", "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    return env | {"VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"}
 
 
-def wait_until_healthy(base: str, process: subprocess.Popen[str], timeout: float = 120) -> httpx.Response:
+def start_up(tmp_path: Path, ports: dict[str, int], demo_members: int) -> subprocess.Popen[bytes]:
+    """`memberflow up` in a session (and process group) of its own, its output in tmp_path/up.log."""
+    env = shop_env(tmp_path) | {name: str(port) for name, port in ports.items()} | {"DEMO_MEMBERS": str(demo_members)}
+    with (tmp_path / "up.log").open("wb") as log:  # a file, not a pipe nobody reads until the end
+        return subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "up"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill `up` and whatever is left in its process group, whatever state the test left them in."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture
+def memberflow_up(tmp_path: Path, ports: dict[str, int]) -> Iterator[subprocess.Popen[bytes]]:
+    process = start_up(tmp_path, ports, demo_members=300)
+    try:
+        yield process
+    finally:
+        stop_group(process)
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> httpx.Response:
     deadline = time.monotonic() + timeout
     last: httpx.Response | None = None
     while time.monotonic() < deadline:
@@ -99,8 +120,39 @@ def wait_for_text(url: str, text: str, timeout: float = 30) -> str:
     raise AssertionError(f"{url} does not show {text!r} after {timeout} s")
 
 
+def wait_for_any(url: str, texts: list[str], timeout: float = 30, headers: dict[str, str] | None = None) -> str:
+    """The first of `texts` that `url` shows, waiting up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    page = ""
+    while time.monotonic() < deadline:
+        page = httpx.get(url, headers=headers, timeout=10).text
+        if found := [text for text in texts if text in page]:
+            return found[0]
+        time.sleep(0.5)
+    raise AssertionError(f"{url} shows none of {texts} after {timeout} s")
+
+
+def swept_on(day_before: date, found: str, candidates: list[str]) -> None:
+    """A sweep takes the member right for the day it ran: today's (the first) unless the shop's midnight passed
+    between setting the case up (`day_before`) and now, when tomorrow's may be the one."""
+    if clock.today(SHOP) == day_before:
+        assert found == candidates[0], f"swept on {day_before}: expected {candidates[0]}, found {found}"
+    else:
+        assert found in candidates
+
+
+def born(today: date, days_ahead: int) -> str:
+    """A birthday `days_ahead` days after today, in 1992 (a leap year: 29 February exists)."""
+    return (today + timedelta(days=days_ahead)).replace(year=1992).isoformat()
+
+
+def last_order(member: str, today: date, days_ago: int) -> dict[str, str]:
+    placed = datetime.combine(today - timedelta(days=days_ago), dt_time(12), SHOP)
+    return {"order_id": f"{member}-1", "member_id": member, "amount": "120", "placed_at": placed.isoformat()}
+
+
 def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
-    memberflow_up: subprocess.Popen[str], ports: dict[str, int], tmp_path: Path
+    memberflow_up: subprocess.Popen[bytes], ports: dict[str, int], tmp_path: Path
 ) -> None:
     base = f"http://127.0.0.1:{ports['WEB_PORT']}"
 
@@ -141,46 +193,105 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert "vip@example.com" in outbox
 
     # The win-back and birthday journeys, swept now rather than at 10:00 and 09:00: a member silent for exactly
-    # 30 days gets a coupon and the win-back email, one whose birthday is in 3 days the birthday email.
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    birthday = (today + timedelta(days=3)).replace(year=1992)
+    # 30 days gets a coupon and the win-back email, one whose birthday is in 3 days the birthday email. Each case has
+    # a member for a sweep today (甲) and one for a sweep tomorrow (乙), should the shop's midnight pass meanwhile.
+    today = clock.today(SHOP)
     people = [
-        {"member_id": "SILENT", "name": "沉睡者", "email": "silent@example.com"},
-        {"member_id": "BDAY", "name": "寿星", "email": "bday@example.com", "birthday": birthday.isoformat()},
+        {"member_id": "SILENT-A", "name": "沉睡者甲", "email": "silent-a@example.com"},
+        {"member_id": "SILENT-B", "name": "沉睡者乙", "email": "silent-b@example.com"},
+        {"member_id": "BDAY-A", "name": "寿星甲", "email": "bday-a@example.com", "birthday": born(today, 3)},
+        {"member_id": "BDAY-B", "name": "寿星乙", "email": "bday-b@example.com", "birthday": born(today, 4)},
+        {"member_id": "QUIET-A"},
+        {"member_id": "QUIET-B"},
     ]
-    order = {"order_id": "SILENT-1", "member_id": "SILENT", "amount": "120",
-             "placed_at": f"{today - timedelta(days=30)}T12:00:00+08:00"}  # fmt: skip
+    orders = [last_order("SILENT-A", today, 30), last_order("SILENT-B", today, 29),
+              last_order("QUIET-A", today, 45), last_order("QUIET-B", today, 44)]  # fmt: skip
     assert httpx.post(f"{base}/api/members", json=people, headers=auth, timeout=10).status_code == 200
-    assert httpx.post(f"{base}/api/orders", json=order, headers=auth, timeout=10).status_code == 201
+    assert httpx.post(f"{base}/api/orders", json=orders, headers=auth, timeout=10).status_code == 200
     for key in ("winback", "birthday"):
         assert httpx.post(f"{base}/api/journeys/{key}/sweep", headers=auth, timeout=30).status_code == 202
-    outbox = wait_for_text(f"{base}/outbox", "沉睡者，好久不见", timeout=90)
-    outbox = wait_for_text(f"{base}/outbox", "生日快乐，寿星", timeout=90)
-    assert "silent@example.com" in outbox and "bday@example.com" in outbox
+    silent = wait_for_any(f"{base}/outbox", ["沉睡者甲，好久不见", "沉睡者乙，好久不见"], timeout=90)
+    swept_on(today, silent, ["沉睡者甲，好久不见", "沉睡者乙，好久不见"])
+    greeted = wait_for_any(f"{base}/outbox", ["生日快乐，寿星甲", "生日快乐，寿星乙"], timeout=90)
+    swept_on(today, greeted, ["生日快乐，寿星甲", "生日快乐，寿星乙"])
     report = httpx.get(f"{base}/api/coupons/report", headers=auth, timeout=10).json()
     assert sum(r["issued"] for r in report if r["template"].startswith("winback")) >= 1
     # The A/B example: a member silent for 45 days enters the coupon-vs-points split when it sweeps.
-    quiet = {"order_id": "QUIET-1", "member_id": "QUIET", "amount": "60",
-             "placed_at": f"{today - timedelta(days=45)}T12:00:00+08:00"}  # fmt: skip
-    assert httpx.post(f"{base}/api/members", json={"member_id": "QUIET"}, headers=auth, timeout=10).status_code == 201
-    assert httpx.post(f"{base}/api/orders", json=quiet, headers=auth, timeout=10).status_code == 201
     sweep = httpx.post(f"{base}/api/journeys/ab_coupon_vs_points/sweep", headers=auth, timeout=30)
     assert sweep.status_code == 202
     members_csv = f"{base}/api/journeys/ab_coupon_vs_points/splits/offer/members.csv"
-    deadline = time.monotonic() + 60
-    while "QUIET," not in (assigned := httpx.get(members_csv, headers=auth, timeout=10).text):
-        assert time.monotonic() < deadline, f"QUIET was not assigned an arm: {assigned}"
-        time.sleep(0.5)
+    quiet = wait_for_any(members_csv, ["QUIET-A,", "QUIET-B,"], timeout=60, headers=auth)
+    swept_on(today, quiet, ["QUIET-A,", "QUIET-B,"])
     ab = httpx.get(f"{base}/api/journeys/ab_coupon_vs_points/splits/offer", headers=auth, timeout=10).json()
     assert [arm["name"] for arm in ab["analysis"]["arms"]] == ["coupon20", "points300"]
     assert "ab_coupon_vs_points" in httpx.get(f"{base}/experiments", timeout=10).text
     manual = httpx.post(f"{base}/api/journeys/welcome/sweep", headers=auth, timeout=10)
     assert manual.status_code == 400 and "only schedule and birthday journeys sweep" in manual.text
 
+    # Another terminal on the same VAR_DIR, without the ports in its environment, finds this `up` (VAR_DIR/up.json).
+    record = json.loads((tmp_path / "var" / "up.json").read_text())
+    paused = subprocess.run([sys.executable, "-m", "engine.cli", "journey", "pause", "winback-30d"],
+                            env=shop_env(tmp_path), capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert (record["pid"], record["temporal_address"]) == (memberflow_up.pid, f"127.0.0.1:{ports['TEMPORAL_DEV_PORT']}")
+    assert paused.returncode == 0, paused.stderr
+    assert "journey winback-30d is paused" in paused.stdout
+
     memberflow_up.send_signal(signal.SIGINT)
-    output, _ = memberflow_up.communicate(timeout=60)
+    memberflow_up.wait(timeout=60)
+    output = (tmp_path / "up.log").read_text(encoding="utf-8", errors="replace")
 
     assert memberflow_up.returncode == 0, output
     assert "memberflow stopped" in output
+    assert not (tmp_path / "var" / "up.json").exists()  # stopped: the record goes with it
     for port in ports.values():
         assert not listening(port), f"port {port} still open after Ctrl-C"
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every process below `pid` (children, theirs, …) and its command line, from /proc."""
+    children: dict[int, set[int]] = defaultdict(set)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            children[int(stat.read_text().rsplit(")", 1)[1].split()[1])].add(int(stat.parent.name))
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        for child in children[todo.pop()] - found.keys():
+            with contextlib.suppress(OSError):
+                found[child] = (Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            todo.append(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    """Not exited (a zombie waiting for its reaper has exited and holds nothing)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_killing_up_with_sigkill_takes_its_children_with_it(tmp_path: Path, ports: dict[str, int]) -> None:
+    process = start_up(tmp_path, ports, demo_members=0)
+    try:
+        deadline = time.monotonic() + 90
+        while not (listening(ports["WEB_PORT"]) and listening(ports["TEMPORAL_DEV_PORT"])):
+            assert process.poll() is None, (tmp_path / "up.log").read_text(errors="replace")
+            assert time.monotonic() < deadline, "memberflow up did not start within 90 s"
+            time.sleep(0.2)
+        children = descendants(process.pid)
+        commands = " | ".join(children.values())
+
+        process.kill()  # SIGKILL: `up` runs no code of its own to stop anything
+        process.wait()
+        deadline = time.monotonic() + 30
+        while any(map(running, children)) or any(map(listening, ports.values())):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+
+        assert "start-dev" in commands and "engine.cli worker" in commands and "engine.cli web" in commands, commands
+        assert [pid for pid in children if running(pid)] == [], commands
+        assert [port for port in ports.values() if listening(port)] == []
+    finally:
+        stop_group(process)

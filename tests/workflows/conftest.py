@@ -14,7 +14,6 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,15 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from connectors.temporal import temporal_cli, wait_for_port
+from engine import clock
 from engine.db import session_scope
 from engine.importer import import_csv
 from engine.journey.language import JourneyDefinition, parse_journey
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_plan, publish
-from engine.models import Member, MemberTag, Tag, utc_now
+from engine.models import Member, MemberTag, Tag
 from engine.settings import get_settings
+from tests.conftest import HostileMoment
 from workflows.enroll import EnrollReport, enroll, entry_key_for, workflow_id_for
 from workflows.journey_activities import JourneyRunResult
 from workflows.journey_run import JourneyRun
@@ -52,11 +53,16 @@ def test_server() -> str:
 
 
 @pytest.fixture
-async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    """A fresh server per test: its own clock and workflow ids, so tests cannot see each other's runs."""
+async def time_skipping(pinned_clock: HostileMoment | None) -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh server per test: its own clock and workflow ids, so tests cannot see each other's runs.
+
+    For a `clock_sensitive` test the server's clock is moved forward to engine.clock's pinned moment, so
+    `workflow.now()` and `clock.now()` agree on the date."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=test_server()
     )
+    if pinned_clock is not None:
+        await env.sleep(clock.now() - await env.get_current_time())
     yield env
     await env.shutdown()
 
@@ -200,7 +206,7 @@ async def live_worker(
 def publish_live(journey: dict[str, object] | JourneyDefinition) -> tuple[Published, Plan]:
     definition = journey if isinstance(journey, JourneyDefinition) else parse_journey(journey)
     with session_scope() as session:
-        published = publish(session, definition, now=utc_now())
+        published = publish(session, definition, now=clock.now())
     with session_scope() as session:
         _, plan = live_plan(session, definition.key)
     return published, plan
@@ -223,10 +229,6 @@ def load_members(tmp_path: Path, rows: str) -> None:
     path.write_text("member_id,name,email,phone,birthday,gender,city,timezone,registered_at,tags\n" + rows)
     report = import_csv(path, "members")
     assert report.rejected == 0, list(report.problem_lines())
-
-
-def today() -> date:
-    return utc_now().date()
 
 
 @pytest.fixture

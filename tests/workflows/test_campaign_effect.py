@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.campaigns import campaign_effect
 from engine.cli import app
 from engine.db import session_scope
 from engine.importer import import_csv
 from engine.messages.outbox import count_click
-from engine.models import Conversion, Coupon, JourneyEntry, JourneyStep, Member, Message, PointsEntry, utc_now
+from engine.models import Conversion, Coupon, JourneyEntry, JourneyStep, Member, Message, PointsEntry
 from engine.points import load_rules
 from engine.settings import get_settings
 from tests.smtp_sink import Sink
@@ -68,7 +69,7 @@ async def test_the_report_equals_the_rows_counted_by_hand(
         code = session.scalar(select(Coupon.code).where(Coupon.member_id == e1))
         email_to_e2 = session.scalar(select(Message).where(Message.recipient == "e2@example.com"))
         assert email_to_e2 is not None and email_to_e2.id is not None
-        count_click(session, email_to_e2.id, utc_now())
+        count_click(session, email_to_e2.id, clock.now())
     order = tmp_path / "order.csv"
     placed = (await worker.env.get_current_time()).isoformat()
     order.write_text(f"order_id,member_id,placed_at,amount,coupon_code\nx1,E1,{placed},300,{code}\n", encoding="utf-8")

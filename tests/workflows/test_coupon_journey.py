@@ -11,15 +11,16 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.runtime import ActionInput
-from engine.models import Coupon, JourneyAction, JourneyEntry, Member, utc_now
+from engine.models import Coupon, JourneyAction, JourneyEntry, Member
 from tests.workflows.conftest import Lane, load_members, publish_live
 from workflows.journey_activities import EnterInput, enter_journey
 
-pytestmark = [pytest.mark.database]
+pytestmark = [pytest.mark.database, pytest.mark.clock_sensitive]
 EXAMPLES = Path(__file__).parents[2] / "examples"
 MEMBERS = "M1,张三,zs@example.com,,,,上海,,2024-01-01,\nM2,李四,,,,,北京,,2024-01-01,\n"
 
@@ -73,7 +74,7 @@ async def test_a_retried_issue_activity_returns_the_same_code_and_issues_nothing
     from nodes.issue_coupon import issue_coupon_to_member
 
     _, plan = publish_live(coupon_journey())
-    now = utc_now()
+    now = clock.now()
     entered = enter_journey(
         EnterInput(plan=plan, member_key="M1", entry_key="x", workflow_id="wf-x", run_id="run-x", now=now)
     )

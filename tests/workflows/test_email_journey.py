@@ -5,7 +5,7 @@ server. A message is recorded once per member, block and entry, before the SMTP 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -211,6 +211,28 @@ async def test_quiet_hours_defer_the_send_to_their_end_or_skip_it(
     assert messages()[0][1:] == ("sent", None)  # sending cleared the deferral's reason
     assert messages()[1][2] == f"quiet hours {start:%H:%M}-{end:%H:%M} (Asia/Shanghai)"
     assert len(smtp_sink.received) == 1
+
+
+@pytest.mark.clock_sensitive
+async def test_the_default_quiet_hours_hold_a_send_at_each_hostile_moment_until_nine(
+    shop: None, worker: Lane, smtp_sink: Sink, rules: Any
+) -> None:
+    rules(quiet_hours="21:00-09:00")  # the default: every hostile moment lies inside it
+    _, plan = publish_live(winback("nine-oclock"))
+    zone = get_settings().shop_zone  # the member has no zone of their own
+
+    handle = await worker.start(plan, "M1")
+    await recorded(1)
+    now = (await worker.env.get_current_time()).astimezone(zone)
+    held = (len(smtp_sink.received), [status for _, status, _ in messages()])
+    await worker.result(handle)
+
+    nine = datetime.combine(now.date() + timedelta(days=now.hour >= 21), time(9), zone)  # the next 09:00 there
+    with session_scope() as session:
+        send_at = session.scalars(select(col(Message.send_at))).one()
+    assert held == (0, ["queued"])
+    assert send_at == nine
+    assert [status for _, status, _ in messages()] == ["sent"] and len(smtp_sink.received) == 1
 
 
 def test_publishing_checks_the_template_exists_fits_the_channel_and_renders(shop: None, tmp_path: Path) -> None:

@@ -114,19 +114,21 @@ async def test_welcome_tags_the_first_order_and_converts_on_a_big_one(
     assert "首单会员" in tags_of("M1")
 
 
+@pytest.mark.clock_sensitive
 async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_points(
     worker: Lane, tmp_path: Path
 ) -> None:
     from typer.testing import CliRunner
 
+    from engine import clock
     from engine.cli import app
     from engine.importer import import_csv
-    from engine.models import Coupon, PointsBoost, PointsEntry, utc_now
+    from engine.models import Coupon, PointsBoost, PointsEntry
     from engine.points import PointsRules, save_rules
 
     load_members(tmp_path, "M1,张三,,,,,,,,\nM2,李四,,,,,,,,\n")
     history = tmp_path / "history.csv"
-    recent, old = (utc_now() - timedelta(days=d) for d in (5, 200))
+    recent, old = (clock.now() - timedelta(days=d) for d in (5, 200))
     history.write_text(
         f"order_id,member_id,placed_at,amount\nh1,M1,{recent.isoformat()},3000\nh2,M1,{recent.isoformat()},900\n"
         f"h3,M2,{old.isoformat()},80\n",
@@ -136,7 +138,7 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
     runner = CliRunner()
     assert runner.invoke(app, ["rfm", "recompute"]).exit_code == 0  # M1: 重要价值客户; M2: 一般挽留客户
     with session_scope() as session:
-        save_rules(session, PointsRules(starts_on=utc_now().date()), utc_now())
+        save_rules(session, PointsRules(starts_on=clock.today()), clock.now())
     _, plan = publish_live(example("birthday.yaml"))
 
     vip = await worker.run(plan, "M1", "birthday-2026")
@@ -157,18 +159,20 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
     assert earned == [120, 120]  # the order's points, then as many again for the birthday boost
 
 
+@pytest.mark.clock_sensitive
 async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_one_at_sixty_days(
     worker: Lane, tmp_path: Path, smtp_sink: Sink
 ) -> None:
     from typer.testing import CliRunner
 
+    from engine import clock
     from engine.cli import app
     from engine.importer import import_csv
-    from engine.models import Coupon, Member, Message, utc_now
+    from engine.models import Coupon, Member, Message
 
     load_members(tmp_path, "W1,陈静,cj@example.com,,,,,,,\nW2,刘洋,,+8613900000002,,,,,,\n")
     history = tmp_path / "history.csv"
-    last = (utc_now() - timedelta(days=30)).isoformat()
+    last = (clock.now() - timedelta(days=30)).isoformat()
     history.write_text(f"order_id,member_id,placed_at,amount\nw1,W1,{last},4800\nw2,W2,{last},60\n", encoding="utf-8")
     assert import_csv(history, "orders").rejected == 0
     assert CliRunner().invoke(app, ["rfm", "recompute"]).exit_code == 0  # W1 outspent W2: a 重要… segment
@@ -197,6 +201,11 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
     assert [(m, c, s) for m, c, s, _ in sent] == [("W1", "email", "sent")] * 2 + [("W2", "sms", "sent")] * 2
     codes = [code for _, _, code in rows]
     assert all(code in (body or "") for code, (_, _, _, body) in zip(codes, sent, strict=True))  # each its coupon
+    with session_scope() as session:
+        issued = session.scalars(select(col(Coupon.issued_at)).order_by(col(Coupon.id))).first()
+    assert issued is not None
+    last_day = clock.local_date(issued, get_settings().shop_zone) + timedelta(days=14)  # valid_days: 14
+    assert f"有效期至 {last_day.isoformat()}" in (sent[0][3] or "")  # the shop's day, not UTC's
     assert [m["Subject"] for m in smtp_sink.received] == ["陈静，好久不见！送您一张重要客户回归 85折 (最多减100)",
                                                           "陈静，好久不见！送您一张满200减50 (60天未购)"]  # fmt: skip
 
@@ -204,17 +213,18 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
 async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smtp_sink: Sink, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
+    from engine import clock
     from engine.ab.splits import split_report
     from engine.cli import app
     from engine.demo import load_demo
     from engine.journey.audience import members_matching
-    from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision, utc_now
+    from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision
     from engine.points import load_rules
     from nodes.conditions.order_facts import DaysSinceLastOrder
 
-    load_demo(300, today=utc_now().date())
+    load_demo(300, today=clock.today())
     with session_scope() as session:
-        silent = members_matching(session, DaysSinceLastOrder(op="ge", days=45), utc_now())[:120]
+        silent = members_matching(session, DaysSinceLastOrder(op="ge", days=45), clock.now())[:120]
     _, plan = publish_live(example("ab_coupon_vs_points.yaml"))
 
     await worker.enroll(plan, silent, "silent-45")

@@ -15,12 +15,13 @@ from sqlmodel import col
 from temporalio.service import RPCError
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.cli import app as cli
 from engine.db import session_scope
 from engine.journey.language import read_journey_file
 from engine.journey.plan import Plan
 from engine.journey.store import live_plan
-from engine.models import Event, utc_now
+from engine.models import Event
 from tests.workflows.conftest import Lane, load_members
 from web.app import create_app
 from workflows.journey_run import JourneyRun
@@ -125,7 +126,7 @@ async def test_an_event_posted_to_the_api_starts_the_journey_it_triggers(
     }  # fmt: skip
     await api.post("/api/journeys", json=big_order, headers=AUTH)
 
-    now = utc_now().isoformat()  # orders placed before the journey went live do not trigger it
+    now = clock.now().isoformat()  # orders placed before the journey went live do not trigger it
     small = {"order_id": "O1", "member_id": "M1", "placed_at": now, "amount": "99"}
     large = {"order_id": "O2", "member_id": "M1", "placed_at": now, "amount": "688"}
     for order in (small, large):

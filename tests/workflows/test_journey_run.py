@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import time
-from datetime import timedelta
+import time as wall
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlmodel import col
 from temporalio.worker import Worker
 
+from engine import clock
 from engine.db import session_scope
 from engine.journey.store import set_status
-from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member, utc_now
+from engine.models import Conversion, Journey, JourneyAction, JourneyEntry, JourneyStep, Member
+from engine.settings import get_settings
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.enroll import enroll
 from workflows.journey_activities import MemberEventSignal
@@ -71,12 +73,12 @@ async def test_a_sixty_day_journey_runs_in_seconds(worker: Lane, tmp_path: Path)
              {"id": "w60", "type": "wait", "days": 30}, {"id": "t60", "type": "add_tag", "tag": "DAY60"}],
         )
     )  # fmt: skip
-    started = time.monotonic()
+    started = wall.monotonic()
 
     result = await worker.run(plan, "M3")
 
     assert result.status == "completed"
-    assert time.monotonic() - started < 20
+    assert wall.monotonic() - started < 20
     assert {"DAY30", "DAY60"} <= tags_of("M3")
 
 
@@ -142,6 +144,32 @@ async def test_a_goal_reached_mid_wait_ends_the_run_as_a_conversion(worker: Lane
         entry = session.scalars(select(JourneyEntry)).one()
     assert (conversion.event_id, str(conversion.revenue)) == (8, "288.50")
     assert (entry.status, entry.exit_reason) == ("converted", "goal reached: order_placed")
+
+
+@pytest.mark.clock_sensitive
+async def test_a_goal_within_days_counts_calendar_days_in_the_shops_zone(worker: Lane, tmp_path: Path) -> None:
+    load_members(tmp_path, MEMBERS)
+    _, plan = publish_live(
+        journey("goal-days", [{"id": "wait-10d", "type": "wait", "days": 10}],
+                goal={"event": "order_placed", "within_days": 1})
+    )  # fmt: skip
+    handle = await worker.start(plan, "M2")
+    await worker.reached(plan, "M2", "wait-10d")
+    with session_scope() as session:
+        entered_at = session.scalars(select(col(JourneyEntry.entered_at))).one()
+    zone = get_settings().shop_zone
+    assert abs(entered_at - clock.now()) < timedelta(minutes=1)  # the server's clock was moved to the pinned one
+    next_day = clock.local_date(entered_at, zone) + timedelta(days=1)
+
+    too_late = datetime.combine(next_day + timedelta(days=1), time(0, 10), zone)  # the second day after entering
+    in_time = datetime.combine(next_day, time(23, 50), zone)  # the last minutes of the first day after
+    await handle.signal(JourneyRun.member_event, order_event(1, too_late, 100))
+    await handle.signal(JourneyRun.member_event, order_event(2, in_time, 100))
+    result = await worker.result(handle)
+
+    assert result.status == "converted"
+    with session_scope() as session:
+        assert session.scalars(select(col(Conversion.event_id))).all() == [2]
 
 
 @pytest.mark.parametrize(("policy", "second_started"), [("never", 0), ("after_exit", 1)])
@@ -240,7 +268,7 @@ async def test_a_member_started_before_the_pause_enters_and_holds(
     report = await enroll(worker.client, plan, ["M1"], "manual-1", task_queue="backlog")  # no worker there yet
     with session_scope() as session:
         row = session.scalars(select(Journey).where(col(Journey.key) == "backlogged")).one()
-        set_status(row, "paused", utc_now())
+        set_status(row, "paused", clock.now())
     handle = worker.handle(plan, "M1")
 
     async with Worker(

@@ -11,14 +11,16 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from engine import clock
 from engine.db import session_scope
 from engine.journey.runtime import ActionInput
-from engine.models import Order, PointsBoost, PointsEntry, utc_now
+from engine.models import Order, PointsBoost, PointsEntry
 from engine.points import PointsRules, member_id_of, points_balance, save_rules
+from engine.settings import get_settings
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.journey_activities import EnterInput, enter_journey
 
-pytestmark = [pytest.mark.database]
+pytestmark = [pytest.mark.database, pytest.mark.clock_sensitive]
 MEMBERS = "M1,张三,zs@example.com,,,,上海,,2024-01-01,\nM2,李四,,,,,北京,,2024-01-01,\n"
 
 
@@ -30,14 +32,14 @@ def points_journey(steps: list[dict[str, Any]]) -> dict[str, Any]:
 def shop(tmp_path: Path, db: None) -> None:
     load_members(tmp_path, MEMBERS)
     with session_scope() as session:
-        save_rules(session, PointsRules(starts_on=(utc_now() - timedelta(days=30)).date()), utc_now())
-        session.add(Order(external_id="last", member_id=member_id_of(session, "M1"), placed_at=utc_now(),
+        save_rules(session, PointsRules(starts_on=clock.today() - timedelta(days=30)), clock.now())
+        session.add(Order(external_id="last", member_id=member_id_of(session, "M1"), placed_at=clock.now(),
                           amount=200))  # fmt: skip
 
 
 def balance(member: str) -> int:
     with session_scope() as session:
-        return points_balance(session, member_id_of(session, member), utc_now())
+        return points_balance(session, member_id_of(session, member), clock.now())
 
 
 async def test_fixed_and_last_order_points_then_the_balance_condition(shop: None, worker: Lane) -> None:
@@ -70,7 +72,7 @@ async def test_a_retried_grant_writes_one_entry_and_a_boost_is_made_once(shop: N
             {"id": "double", "type": "grant_points", "mode": "next_order", "multiplier": 2, "within_days": 7},
         ])
     )  # fmt: skip
-    now = utc_now()
+    now = clock.now()
     entered = enter_journey(EnterInput(plan=plan, member_key="M2", entry_key="x", workflow_id="wf", run_id="r",
                                        now=now))  # fmt: skip
     assert entered.entry is not None
@@ -86,7 +88,10 @@ async def test_a_retried_grant_writes_one_entry_and_a_boost_is_made_once(shop: N
     assert balance("M2") == 100
     with session_scope() as session:
         boosts = session.scalars(select(PointsBoost)).all()
-    assert [(b.multiplier, b.ends_at - b.starts_at) for b in boosts] == [(2, timedelta(days=7))]
+    ends = clock.start_of_day(
+        clock.local_date(now, get_settings().shop_zone) + timedelta(days=8), get_settings().shop_zone
+    )
+    assert [(b.multiplier, b.starts_at, b.ends_at) for b in boosts] == [(2, now, ends)]  # through the 7th day after
 
 
 def test_a_block_with_missing_settings_says_which() -> None:

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from engine import clock
 from engine.ab.assign import assign, in_global_holdout
 from engine.ab.splits import split_report
 from engine.cli import app
 from engine.db import session_scope
 from engine.importer import import_csv
-from engine.models import JourneyAction, JourneyEntry, Member, SplitAssignment, SplitDecision, utc_now
+from engine.models import JourneyAction, JourneyEntry, Member, SplitAssignment, SplitDecision
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 
 pytestmark = [pytest.mark.database]
@@ -155,7 +156,7 @@ async def test_test_then_send_the_winner_sends_the_held_members_down_the_better_
     # The simulated response: 60% of arm B's test members buy, 10% of arm A's.
     buyers = [k for n, k in enumerate(sorted(k for k, a in tested.items() if a == "B")) if n % 10 < 6]
     buyers += [k for n, k in enumerate(sorted(k for k, a in tested.items() if a == "A")) if n % 10 == 0]
-    now = utc_now().isoformat()
+    now = clock.now().isoformat()
     orders = tmp_path / "orders.csv"
     orders.write_text("order_id,member_id,placed_at,amount\n" + "".join(f"O-{k},{k},{now},99\n" for k in buyers))
     assert import_csv(orders, "orders").rejected == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from engine.db import session_scope
+from engine.importer import import_csv
 from engine.journey.timing import birthday_in, local_date
 from engine.models import JourneyEntry, Member
 from engine.settings import get_settings
@@ -18,7 +19,7 @@ from tests.workflows.conftest import Lane, load_members, publish_live
 from workflows.enroll import EnrollReport
 from workflows.sweep import AudienceSweep, SweepInput
 
-pytestmark = [pytest.mark.database]
+pytestmark = [pytest.mark.database, pytest.mark.clock_sensitive]
 
 
 async def sweep(lane: Lane, journey_key: str, run: int) -> EnrollReport:
@@ -105,3 +106,35 @@ async def test_a_schedule_sweep_enrolls_its_audience_once_per_day(worker: Lane, 
 
     assert (first.started, twice_the_same_day.started, twice_the_same_day.already_in) == (2, 0, 2)
     assert sorted(member for member, _ in entries()) == ["S1", "S3"]
+
+
+async def test_a_win_back_sweep_takes_the_members_whose_last_order_was_30_calendar_days_ago(
+    worker: Lane, tmp_path: Path
+) -> None:
+    today, zone = await shop_today(worker), get_settings().shop_zone
+
+    def at(day: date, hour: int, minute: int) -> str:
+        return datetime.combine(day, time(hour, minute), zone).isoformat()
+
+    load_members(tmp_path, "LATE,晚,,,,,,,,\nEARLY,早,,,,,,,,\nOLDER,更早,,,,,,,,\nRECENT,近,,,,,,,,\n")
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,member_id,placed_at,amount\n"
+        f"o1,LATE,{at(today - timedelta(days=30), 23, 50)},10\n"  # under 30 × 24 hours ago, but 30 days
+        f"o2,EARLY,{at(today - timedelta(days=30), 0, 10)},10\n"
+        f"o3,OLDER,{at(today - timedelta(days=31), 23, 50)},10\n"
+        f"o4,RECENT,{at(today - timedelta(days=29), 0, 10)},10\n",
+        encoding="utf-8",
+    )
+    assert import_csv(orders, "orders").rejected == 0
+    publish_live(
+        {"id": "silent-30", "name": "沉睡30天", "trigger": {"type": "schedule", "cron": "0 10 * * *",
+         "audience": {"kind": "days_since_last_order", "op": "eq", "days": 30}}, "reentry": {"policy": "always"},
+         "steps": [{"id": "mark", "type": "add_tag", "tag": "挽回中"}]}
+    )  # fmt: skip
+
+    report = await sweep(worker, "silent-30", 1)
+
+    assert report.started == 2
+    assert sorted(member for member, _ in entries()) == ["EARLY", "LATE"]
+    assert {key for _, key in entries()} == {f"sweep-{today.isoformat()}"}

@@ -8,10 +8,10 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, Field, ValidationError
 
+from engine import clock
 from engine.coupons import CouponSpec, TemplateReport, coupon_report, issue_by_hand, save_template, templates
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.models import utc_now
 from engine.records import problems_of
 from engine.settings import get_settings
 from web.auth import require_api_token
@@ -46,7 +46,7 @@ class CouponController(Controller):
         except ValidationError as exc:
             raise InputError(problems_of(exc)) from None
         with session_scope() as session:
-            save_template(session, spec, utc_now())
+            save_template(session, spec, clock.now())
         return spec
 
     @post("/templates/{key:str}/issue", sync_to_thread=True, summary="Issue a coupon by hand, once per occasion")
@@ -54,7 +54,7 @@ class CouponController(Controller):
         with session_scope() as session:
             issued = issue_by_hand(
                 session, template_key=key, member_key=data.member_id, occasion=data.occasion, source="api",
-                now=utc_now(), zone=get_settings().shop_zone,
+                now=clock.now(), zone=get_settings().shop_zone,
             )  # fmt: skip
         assert issued.code is not None
         expires = issued.expires_at.isoformat() if issued.expires_at else None

@@ -9,9 +9,9 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from engine import clock
 from engine.ab.splits import conversion_over_time, split_report, splits_in_use
 from engine.db import session_scope
-from engine.models import utc_now
 from engine.settings import get_settings
 from web.charts import PALETTE, interval_bars, polyline
 
@@ -32,7 +32,7 @@ class ExperimentPages(Controller):
             report, outcomes = split_report(session, key, block, sequential=sequential)
         analysis = report.analysis
         arms = [arm.name for arm in analysis.arms]
-        days = conversion_over_time(outcomes, arms, ZoneInfo(get_settings().shop_timezone), utc_now())
+        days = conversion_over_time(outcomes, arms, ZoneInfo(get_settings().shop_timezone), clock.now())
         top = max((rate or 0 for day in days for rate in day.rates.values()), default=0) * 1.1
         lines = [
             {"arm": arm, "colour": PALETTE[i % len(PALETTE)], "points": polyline([d.rates[arm] for d in days], top)}

@@ -12,8 +12,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from engine import clock
 from engine.db import session_scope
-from engine.models import utc_now
 from engine.settings import get_settings
 from web.temporal import temporal_client
 from workflows.health import HealthCheck, HealthCheckInput
@@ -59,7 +59,7 @@ async def _temporal_status(state: State) -> tuple[Status, Status]:
         await client.execute_workflow(
             HealthCheck.run,
             HealthCheckInput(asked_by="web"),
-            id=f"health-{utc_now():%Y%m%dT%H%M%S%f}",
+            id=f"health-{clock.now():%Y%m%dT%H%M%S%f}",
             task_queue=settings.temporal_task_queue,
             execution_timeout=timedelta(seconds=5),
         )

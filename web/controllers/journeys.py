@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field, model_validator
 
+from engine import clock
 from engine.ab.splits import SplitReport, live_split, split_report, write_outcomes_csv
 from engine.campaigns import Effect, campaign_effect
 from engine.db import session_scope
@@ -28,7 +29,6 @@ from engine.journey.store import (
     shop_data,
 )
 from engine.journey.validate import condition_problems
-from engine.models import utc_now
 from engine.settings import get_settings
 from nodes import Condition
 from web.auth import require_api_token
@@ -143,7 +143,7 @@ def _where_problems(where: Condition) -> list[str]:
 def _matching(condition: Condition | None) -> list[str]:
     assert condition is not None
     with session_scope() as session:
-        return members_matching(session, condition, utc_now())
+        return members_matching(session, condition, clock.now())
 
 
 def _live(key: str) -> Any:

@@ -10,9 +10,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from engine import clock
 from engine.db import session_scope
 from engine.messages.outbox import count_click, count_open, unsubscribe, verify
-from engine.models import utc_now
 from engine.settings import get_settings
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # a transparent 1×1 GIF
@@ -36,7 +36,7 @@ class LinkController(Controller):
     @post("/u/{token:str}", sync_to_thread=True, status_code=200)
     def unsubscribe(self, token: FromPath[str]) -> Template:
         with session_scope() as session:
-            done = unsubscribe(session, _message("unsubscribe", token), utc_now())
+            done = unsubscribe(session, _message("unsubscribe", token), clock.now())
         if done is None:
             raise NotFoundException("this link is not valid")
         return Template("unsubscribe.html", context={"token": token, "done": done[1]})
@@ -45,12 +45,12 @@ class LinkController(Controller):
     def opened(self, token: FromPath[str]) -> Response[bytes]:
         message = _message("open", token.removesuffix(".gif"))
         with session_scope() as session:
-            count_open(session, message, utc_now())
+            count_open(session, message, clock.now())
         return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
     @get("/c/{token:str}", sync_to_thread=True)
     def clicked(self, token: FromPath[str], u: FromQuery[str]) -> Redirect:
         message = _message("click", token, u)
         with session_scope() as session:
-            count_click(session, message, utc_now())
+            count_click(session, message, clock.now())
         return Redirect(u, status_code=302)

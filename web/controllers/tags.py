@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from engine import clock
 from engine.db import session_scope
-from engine.models import Member, utc_now
+from engine.models import Member
 from engine.tag_rules import RuleReport, TagRuleSpec, apply_rules, delete_rule, rules, save_rule
 from engine.tagging import add_tag, remove_tag
 from web.auth import require_api_token
@@ -40,7 +41,7 @@ class TagRuleController(Controller):
     def save(self, tag: FromPath[str], data: JSONBody[TagRuleSpec]) -> TagRuleSpec:
         spec = data.model_copy(update={"tag": tag})
         with session_scope() as session:
-            save_rule(session, spec, utc_now())
+            save_rule(session, spec, clock.now())
         return spec
 
     @delete("/{tag:str}", sync_to_thread=True, summary="Delete a rule (members keep the tag until removed)")
@@ -75,5 +76,5 @@ def _change(member_key: str, tag: str, *, adding: bool) -> TagChanged:
         if member is None:
             raise NotFoundException(f"member {member_key} does not exist")
         change = add_tag if adding else remove_tag
-        changed = change(session, member, tag, source="api", added_by="api", now=utc_now())
+        changed = change(session, member, tag, source="api", added_by="api", now=clock.now())
     return TagChanged(member_id=member_key, tag=tag, changed=changed)
