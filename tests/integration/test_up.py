@@ -89,13 +89,15 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], timeout: flo
     raise AssertionError(f"not healthy after {timeout} s: {last.text if last else 'no answer'}")
 
 
-def printed_token(process: subprocess.Popen[str]) -> str:
-    """The API token `up` shows once, on its terminal only (only its hash is kept)."""
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("API token: "):
-            return line.split()[2]
-    raise AssertionError(f"memberflow up ended ({process.poll()}) without showing an API token")
+def printed_token(process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> str:
+    """The API token `up` shows once, on its terminal only (only its hash is kept): here, its output file."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("API token: "):
+                return line.split()[2]
+        time.sleep(0.5)
+    raise AssertionError(f"memberflow up ({process.poll()}) showed no API token in {timeout} s")
 
 
 def wait_for_tags(base: str, auth: dict[str, str], member: str, wanted: set[str], timeout: float = 30) -> set[str]:
@@ -157,7 +159,7 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     base = f"http://127.0.0.1:{ports['WEB_PORT']}"
 
     health = wait_until_healthy(base, memberflow_up)
-    token = printed_token(memberflow_up)
+    token = printed_token(memberflow_up, tmp_path / "up.log")
     assert not any(token.encode() in path.read_bytes() for path in (tmp_path / "var").rglob("*") if path.is_file())
     members = httpx.get(f"{base}/api/members", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     home = httpx.get(base, timeout=10)
