@@ -19,6 +19,7 @@ from rich.table import Table
 
 from engine.cli_ab import ab_app
 from engine.cli_coupons import coupons_app
+from engine.cli_events import events_app
 from engine.cli_messages import messages_app
 from engine.cli_points import points_app
 from engine.cli_rfm import rfm_app
@@ -46,6 +47,7 @@ app.add_typer(coupons_app, name="coupons")
 app.add_typer(points_app, name="points")
 app.add_typer(messages_app, name="messages")
 app.add_typer(ab_app, name="ab")
+app.add_typer(events_app, name="events")
 console = Console()
 errors = Console(stderr=True)
 

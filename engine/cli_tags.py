@@ -123,3 +123,29 @@ def tags_apply() -> None:
     with session_scope() as session:
         report = apply_rules(session)
     console.print(f"tag rules: {report.members} members checked, {report.added} tags added, {report.removed} removed")
+    if report.failed:
+        console.print(f"{report.failed} rule application(s) failed and were skipped (memberflow tags failures):")
+        for failure in report.failures:
+            console.print(f"  {failure}")
+
+
+@tags_app.command("failures")
+def tags_failures(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Rules that failed for a member (or no longer load) the last time they were applied, with the reason."""
+    from engine.db import session_scope
+    from engine.tag_rules import rule_failures
+
+    with session_scope() as session:
+        found = rule_failures(session)
+    if as_json:
+        print(json.dumps([f.model_dump(mode="json") for f in found], ensure_ascii=False))
+        return
+    if not found:
+        console.print("every rule applied to every member")
+        return
+    table = Table("tag", "member", "times in a row", "last failed (UTC)", "reason")
+    for f in found:
+        table.add_row(f.tag, f.member_id or "(the rule)", str(f.failures), f"{f.failed_at:%Y-%m-%d %H:%M}", f.reason)
+    console.print(table)
