@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.errors import InputError
+from engine.records import problems_of
 
 tags_app = typer.Typer(help="Tags: add or remove by hand; rules that keep tags up to date (规则标签).")
 console = Console()
@@ -79,9 +80,13 @@ def tags_set_rule(
     from engine.tag_rules import TagRuleSpec, save_rule
 
     try:
-        spec = TagRuleSpec.model_validate({"tag": tag, "condition": json.loads(condition), "description": description})
-    except (ValueError, ValidationError) as exc:
-        raise InputError([f"--condition is not a valid condition: {str(exc).splitlines()[0]}"]) from None
+        raw = json.loads(condition)
+    except ValueError as exc:
+        raise InputError([f"--condition is not JSON: {exc}"]) from None
+    try:
+        spec = TagRuleSpec.model_validate({"tag": tag, "condition": raw, "description": description})
+    except ValidationError as exc:
+        raise InputError([f"--condition is not a valid condition: {p}" for p in problems_of(exc)]) from None
     with session_scope() as session:
         save_rule(session, spec, utc_now())
     console.print(f"tag rule {tag} saved")

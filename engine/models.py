@@ -367,7 +367,7 @@ class JourneyEntry(SQLModel, table=True):
     entry_key: str = Field(max_length=200)
     workflow_id: str = Field(max_length=300)
     run_id: str = Field(max_length=64)
-    status: str = Field(default="running", max_length=16, description="running, completed, converted, exited")
+    status: str = Field(default="running", max_length=16, description="running, completed, converted, exited, failed")
     exit_reason: str | None = Field(default=None, max_length=200)
     entered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ended_at: datetime | None = _time()

@@ -26,6 +26,7 @@ from engine.models import MessageTemplate
 STEP_BUDGET = 200_000  # lines of compiled template code per rendered part
 MAX_OUTPUT = 200_000  # characters per rendered part
 MAX_SEQUENCE = 100_000  # longest string or list `*` may build
+MAX_SOURCE = 100_000  # characters of a template part as written
 
 Channel = Literal["email", "sms"]
 
@@ -37,8 +38,8 @@ class TemplateSpec(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     channel: Channel
     subject: str | None = Field(None, max_length=300, description="email: the subject line")
-    html: str | None = Field(None, description="email: the HTML body (autoescaped)")
-    text: str | None = Field(None, description="email: the plain-text body; sms: the message")
+    html: str | None = Field(None, max_length=MAX_SOURCE, description="email: the HTML body (autoescaped)")
+    text: str | None = Field(None, max_length=MAX_SOURCE, description="email: the plain-text body; sms: the message")
 
     @model_validator(mode="after")
     def _parts(self) -> TemplateSpec:
@@ -101,6 +102,12 @@ class _Sandbox(SandboxedEnvironment):
         return result
 
 
+def single_line(value: str) -> str:
+    """Text fit for one header line (an email subject): line breaks and other whitespace runs become one space and
+    control characters go, so a member name imported with a line break neither breaks the header nor adds one."""
+    return "".join(c for c in " ".join(value.split()) if c >= " " and c != "\x7f")
+
+
 def _size(value: Any) -> int:
     return len(value) if isinstance(value, str | list | tuple) else 0
 
@@ -132,7 +139,7 @@ def render(spec: TemplateSpec, variables: dict[str, Any]) -> Rendered:
             sys.settrace(previous)
         if len(result) > MAX_OUTPUT:
             raise RenderError(f"template {spec.key}, {part}: renders to more than {MAX_OUTPUT} characters")
-        out[part] = result.strip() if part == "subject" else result
+        out[part] = single_line(result) if part == "subject" else result
     assert out["text"] is not None
     return Rendered(subject=out["subject"], html=out["html"], text=out["text"])
 

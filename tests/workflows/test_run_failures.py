@@ -1,0 +1,57 @@
+"""What retrying cannot fix ends the run at once with the reason recorded, instead of retrying without limit: a
+block whose coupon template was deleted after publishing fails on its first attempt, the entry is closed as
+`failed` with the reason, and nothing after the block runs. Every retry policy is bounded."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select
+from sqlmodel import col
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.db import session_scope
+from engine.models import CouponTemplate, JourneyEntry
+from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
+from workflows import retries
+from workflows.journey_activities import REASON_LENGTH
+
+pytestmark = [pytest.mark.database]
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+async def test_a_block_that_cannot_succeed_ends_the_run_with_its_reason(worker: Lane, tmp_path: Path) -> None:
+    load_members(tmp_path, "F1,一,,,,,,,,\n")
+    assert CliRunner().invoke(app, ["coupons", "load", str(EXAMPLES / "rewards" / "coupons.yaml")]).exit_code == 0
+    _, plan = publish_live({
+        "id": "gift", "name": "gift", "trigger": {"type": "manual"},
+        "steps": [{"id": "coupon", "type": "issue_coupon", "template": "winback-20"},
+                  {"id": "tag", "type": "add_tag", "tag": "GIFTED"}],
+    })  # fmt: skip
+    with session_scope() as session:  # deleted after the journey was published
+        session.execute(delete(CouponTemplate).where(col(CouponTemplate.key) == "winback-20"))
+
+    started = time.monotonic()
+    result = await worker.run(plan, "F1")
+    took = time.monotonic() - started
+
+    reason = "block coupon failed: InputError: coupon template winback-20 does not exist"
+    assert (result.status, result.reason, result.blocks) == ("failed", reason, ["coupon"])
+    assert took < 10  # one attempt: retries would back off 1, 2, 4, … seconds in the worker first
+    with session_scope() as session:
+        entry = session.scalars(select(JourneyEntry)).one()
+    assert (entry.status, entry.exit_reason) == ("failed", reason[:REASON_LENGTH])
+    assert entry.ended_at is not None
+    assert "GIFTED" not in tags_of("F1")
+
+
+def test_every_retry_policy_is_bounded_and_never_retries_bad_data() -> None:
+    policies = [retries.JOURNEY_DATABASE, retries.PROVIDER, retries.BATCH, retries.PROBE]
+    assert all(0 < policy.maximum_attempts <= 300 for policy in policies)
+    for policy in policies:
+        assert {"OverflowError", "ValidationError", "InputError", "ValueError", "DataError"} <= set(
+            policy.non_retryable_error_types or []
+        )
