@@ -15,6 +15,7 @@ from engine.errors import InputError
 from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.timing import TimeOfDay
 from engine.ranges import MAX_DAYS
+from engine.yaml_budget import load_yaml
 from nodes import Block, Condition
 
 JOURNEY_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -116,9 +117,11 @@ def read_journey_file(path: Path) -> Any:
     except OSError as exc:
         raise InputError([f"{path}: {exc.strerror}"]) from None
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InputError([f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
+    except RecursionError:  # JSON nested thousands deep
+        raise InputError([f"{path}: not valid JSON: it is nested too deeply"]) from None
 
 
 def to_yaml(journey: JourneyDefinition) -> str:

@@ -164,3 +164,25 @@ async def test_a_gateway_url_that_cannot_work_fails_the_sms_at_once(shop: None, 
     assert (message.status, message.attempts) == ("failed", 1)
     assert message.reason == "SMS_URL 'http://[::1/sms' cannot be used: Invalid port: ':1'"
     assert (result.status, result.blocks) == ("completed", ["text", "after"])
+
+
+async def test_a_template_bomb_the_test_render_missed_fails_only_that_message(
+    shop: None, worker: Lane, smtp_sink: Sink
+) -> None:
+    with session_scope() as session:  # saved: the sample member does not take the branch
+        save_template(session, TemplateSpec(key="bomb", name="bomb", channel="email", subject="你好",
+                                            html="<p>hi</p>", text="{% if member.name == '李四' %}"
+                                            "{{ 'x'|center(10**9) }}{% endif %}hi {{ member.name }}"))  # fmt: skip
+        session.execute(update(Member).where(col(Member.external_id) == "N2").values(email="n2@example.com"))
+    _, plan = publish_live(journey("mail", {"id": "mail", "type": "send_email", "template": "bomb"}))
+
+    results = [await worker.run(plan, member) for member in ("N1", "N2")]
+
+    assert [(r.status, r.blocks) for r in results] == [("completed", ["mail", "after"])] * 2
+    assert (message_of("N1").status, message_of("N1").reason) == ("sent", None)
+    failed = message_of("N2")
+    assert (failed.status, failed.attempts) == ("failed", 0)  # failed when rendered: never handed to SMTP
+    assert failed.reason == (
+        "template bomb, text: the result of the center filter would be longer than 200000 (characters or items)"
+    )
+    assert [str(m["To"]) for m in smtp_sink.received] == ["n1@example.com"]
