@@ -24,6 +24,7 @@ from engine.journey.plan import Plan
 from engine.journey.runtime import EntryRef, StepRecord
 from engine.messages.sending import give_up
 from engine.models import Conversion, Journey, JourneyEntry, Member, table_of
+from engine.ranges import MAX_MONEY
 from engine.settings import get_settings
 from nodes import Condition
 
@@ -218,7 +219,10 @@ def finish_entry(request: FinishInput) -> None:
 
 
 def _revenue(properties: dict[str, Any]) -> Decimal:
+    """The goal event's `amount` as revenue; nothing when it is not an amount an order could have (negative, not a
+    number, or beyond what the money columns hold: a custom event's property is whatever its sender wrote)."""
     try:
-        return Decimal(str(properties.get("amount", 0))).quantize(Decimal("0.01"))
+        amount = Decimal(str(properties.get("amount", 0))).quantize(Decimal("0.01"))
     except InvalidOperation:
         return Decimal("0.00")
+    return amount if amount.is_finite() and Decimal(0) <= amount <= MAX_MONEY else Decimal("0.00")

@@ -21,7 +21,7 @@ from engine.tag_rules import TagRuleSpec, apply_rules, rule_failures, save_rule
 from web.app import create_app
 
 AUTH = {"Authorization": "Bearer test-token"}
-LONG_TAG = "标" * 65  # stored by an API that once took the path's tag without checking its length
+BROKEN = "常客"  # its rule was stored before condition ranges were checked: 10^12 days overflow any date
 
 
 @pytest.fixture
@@ -52,7 +52,8 @@ def tagged(tag: str) -> list[str]:
 async def test_a_stored_rule_that_no_longer_loads_is_skipped_and_listed(members: None) -> None:
     rule("全员", {"kind": "total_spend", "op": "ge", "amount": 0})
     with session_scope() as session:
-        session.add(TagRule(tag=LONG_TAG, condition={"kind": "has_tag", "tag": "VIP"}, updated_at=utc_now()))
+        condition = {"kind": "orders_in_last_days", "days": 10**12, "count": 3}
+        session.add(TagRule(tag=BROKEN, condition=condition, updated_at=utc_now()))
 
     with session_scope() as session:
         report = apply_rules(session)
@@ -60,23 +61,26 @@ async def test_a_stored_rule_that_no_longer_loads_is_skipped_and_listed(members:
     assert tagged("全员") == ["A", "B", "C"]
     assert (report.added, report.failed) == (3, 1)
     [said] = report.failures
-    assert said.startswith(f"rule '{LONG_TAG}': the stored rule no longer loads: tag: String should have at most 64")
+    assert said == (
+        f"rule '{BROKEN}': the stored rule no longer loads: condition.orders_in_last_days.days: "
+        "Input should be less than or equal to 36500"
+    )
     with session_scope() as session:
         [failure] = rule_failures(session)
-    assert (failure.tag, failure.member_id, failure.failures) == (LONG_TAG, None, 1)
+    assert (failure.tag, failure.member_id, failure.failures) == (BROKEN, None, 1)
     async with AsyncTestClient(app=create_app()) as client:
         listed = await client.get("/api/tag-rules", headers=AUTH)
         failing = await client.get("/api/tag-rules/failures", headers=AUTH)
         applied = await client.post("/api/tag-rules/apply", headers=AUTH)
     assert listed.status_code == 200 and [r["tag"] for r in listed.json()] == ["全员"]
     assert failing.status_code == 200
-    assert [(f["tag"], f["member_id"], f["failures"]) for f in failing.json()] == [(LONG_TAG, None, 1)]
+    assert [(f["tag"], f["member_id"], f["failures"]) for f in failing.json()] == [(BROKEN, None, 1)]
     assert applied.status_code == 201 and applied.json()["failed"] == 1
     cli = CliRunner().invoke(app, ["tags", "failures", "--json"])
     assert cli.exit_code == 0, cli.output
-    assert [(f["tag"], f["failures"]) for f in json.loads(cli.output)] == [(LONG_TAG, 2)]  # the API's apply too
+    assert [(f["tag"], f["failures"]) for f in json.loads(cli.output)] == [(BROKEN, 2)]  # the API's apply too
 
-    assert CliRunner().invoke(app, ["tags", "delete-rule", LONG_TAG]).exit_code == 0
+    assert CliRunner().invoke(app, ["tags", "delete-rule", BROKEN]).exit_code == 0
     with session_scope() as session:
         assert rule_failures(session) == []
 
