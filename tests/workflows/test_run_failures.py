@@ -10,14 +10,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 from sqlmodel import col
+from temporalio.exceptions import ActivityError, ApplicationError
 from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.db import session_scope
-from engine.models import CouponTemplate, JourneyEntry
+from engine.messages.sending import give_up
+from engine.models import CouponTemplate, JourneyEntry, Member, Message, utc_now
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows import retries
 from workflows.journey_activities import REASON_LENGTH
+from workflows.journey_run import failure_reason
 
 pytestmark = [pytest.mark.database]
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -55,3 +58,33 @@ def test_every_retry_policy_is_bounded_and_never_retries_bad_data() -> None:
         assert {"OverflowError", "ValidationError", "InputError", "ValueError", "DataError"} <= set(
             policy.non_retryable_error_types or []
         )
+
+
+def test_a_message_whose_provider_activity_gave_up_is_failed_unless_it_was_sent(db: None, tmp_path: Path) -> None:
+    load_members(tmp_path, "F1,一,f1@example.com,,,,,,,\n")
+    with session_scope() as session:
+        member_id = session.scalars(select(col(Member.id))).one()
+        for key, status in (("k-sending", "sending"), ("k-sent", "sent")):
+            session.add(Message(idempotency_key=key, channel="email", template="t", member_id=member_id,
+                                status=status, created_at=utc_now(), send_at=utc_now(), attempts=8))  # fmt: skip
+
+    give_up("k-sending", "gave up: timed out (START_TO_CLOSE)")
+    give_up("k-sent", "gave up: timed out (START_TO_CLOSE)")
+    give_up("k-unknown", "gave up")  # nothing recorded under the key: nothing to do
+
+    with session_scope() as session:
+        found = dict(session.execute(select(col(Message.idempotency_key), col(Message.status))).all())
+        reason = session.scalar(select(col(Message.reason)).where(col(Message.idempotency_key) == "k-sending"))
+    assert found == {"k-sending": "failed", "k-sent": "sent"}
+    assert reason == "gave up: timed out (START_TO_CLOSE)"
+
+
+def test_a_failure_is_told_by_its_innermost_cause() -> None:
+    permanent = ApplicationError("coupon template x does not exist", type="InputError", non_retryable=True)
+    gave_up = ActivityError("activity error", scheduled_event_id=1, started_event_id=2, identity="w",
+                            activity_type="issue_coupon", activity_id="1", retry_state=None)  # fmt: skip
+    gave_up.__cause__ = permanent
+
+    assert failure_reason(permanent) == "InputError: coupon template x does not exist"
+    assert failure_reason(gave_up) == "InputError: coupon template x does not exist"
+    assert failure_reason(OverflowError("date value out of range")) == "OverflowError: date value out of range"
