@@ -27,7 +27,7 @@ from jinja2 import StrictUndefined, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
-from jinja2.utils import _PassArg
+from jinja2.utils import Cycler, _PassArg
 
 STEP_BUDGET = 200_000  # lines of compiled template code per rendered part
 TIME_BUDGET = 0.5  # seconds of this thread's CPU per render (every part)
@@ -96,11 +96,9 @@ _budget: ContextVar[Budget | None] = ContextVar("template_budget", default=None)
 
 
 def budget() -> Budget:
-    found = _budget.get()
-    if found is None:  # a template rendered outside `budgeted` (none of ours): a budget of its own
-        found = Budget()
-        _budget.set(found)
-    return found
+    """The budget of the render under way in this thread (a fresh one for a template rendered outside `budgeted`:
+    none of ours is)."""
+    return _budget.get() or Budget()
 
 
 @contextmanager
@@ -246,6 +244,7 @@ SAFE_METHODS = {
     list: frozenset({"count", "index"}),
     tuple: frozenset({"count", "index"}),
     LoopContext: frozenset({"cycle", "changed"}),
+    Cycler: frozenset({"next", "reset"}),
 }  # fmt: skip
 
 
@@ -270,7 +269,8 @@ class Sandbox(SandboxedEnvironment):
 
     def __init__(self, *, html: bool) -> None:
         super().__init__(autoescape=html, undefined=StrictUndefined, keep_trailing_newline=True)
-        self.globals = {"range": _range, "dict": dict, "namespace": self.globals["namespace"]}
+        kept = {name: self.globals[name] for name in ("dict", "namespace", "cycler", "joiner")}
+        self.globals = {**kept, "range": _range}  # not lipsum: it writes as many paragraphs as asked
         self.filters = {name: _guarded(name, f) for name, f in self.filters.items()}
         self.tests = {name: _guarded_test(test) for name, test in self.tests.items()}
 
