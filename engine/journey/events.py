@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.journey.compare import OP_WORDS, Op, check_operands, compare
+from engine.journey.compare import OP_WORDS, Op, Operand, check_operands, compare
 from engine.ranges import MAX_DAYS
 from engine.records import BUILT_IN_EVENT_TYPES
 
@@ -20,7 +20,7 @@ class PropertyFilter(BaseModel):
         min_length=1, max_length=64, title="Property", description="A key of the event's properties, e.g. amount."
     )
     op: Op = Field("eq", title="Comparison")
-    value: Any = Field(title="Value")
+    value: Operand = Field(title="Value")
 
     def matches(self, properties: dict[str, Any]) -> bool:
         return compare(properties.get(self.property), self.op, self.value)
