@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(maximum_attempts=3)  # a benchmark: a failure should show, not be retried for ever
 
 
 @workflow.defn
@@ -37,7 +39,7 @@ class BareSignalThenTag:
     async def run(self, member_key: str) -> None:
         await workflow.wait_condition(lambda: self._tag is not None)
         await workflow.execute_activity(
-            "baseline_add_tag", [member_key, self._tag], start_to_close_timeout=ACTIVITY_TIMEOUT
+            "baseline_add_tag", [member_key, self._tag], start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
 
 
@@ -53,10 +55,12 @@ class HandWrittenJourney:
         async def call(name: str, *params: str) -> bool:
             if local:
                 result = await workflow.execute_local_activity(
-                    name, list(params), start_to_close_timeout=ACTIVITY_TIMEOUT
+                    name, list(params), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
                 )
             else:
-                result = await workflow.execute_activity(name, list(params), start_to_close_timeout=ACTIVITY_TIMEOUT)
+                result = await workflow.execute_activity(
+                    name, list(params), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+                )
             return bool(result)
 
         if await call("baseline_has_tag", member_key, "VIP"):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, getaddresses
 
 import aiosmtplib
 
 from engine.messages.sending import PermanentFailure, TransientFailure
+from engine.messages.templates import single_line
 from engine.settings import Settings
 
 SMTP_TIMEOUT = 30  # seconds for each SMTP exchange
@@ -22,14 +23,28 @@ def message_id(idempotency_key: str, domain: str = "memberflow") -> str:
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@{domain}>"
 
 
+def address(value: str, role: str) -> str:
+    """An address fit for a header, or ValueError: no line breaks or spaces inside (those would inject headers or
+    send elsewhere), and exactly one address."""
+    if any(c < " " or c == "\x7f" for c in value):
+        raise ValueError(f"the {role} {value!r} has a line break or a control character")
+    found = getaddresses([value])
+    if len(found) != 1 or found[0][1].count("@") != 1 or " " in found[0][1].strip():
+        raise ValueError(f"the {role} {value!r} is not one email address")
+    return value.strip()
+
+
 def build_email(
     *, sender: str, recipient: str, subject: str, html: str, text: str, idempotency_key: str, unsubscribe_url: str
 ) -> EmailMessage:
+    """The MIME message; raises ValueError when the recipient or sender is not one clean address (a failure no
+    retry can fix). Header text is made single-line here whatever the template gave."""
     email = EmailMessage()
-    email["From"], email["To"], email["Subject"] = sender, recipient, subject
+    email["From"], email["To"] = address(sender, "sender"), address(recipient, "recipient")
+    email["Subject"] = single_line(subject)
     email["Message-ID"] = message_id(idempotency_key)
     email["Date"] = formatdate(localtime=False)
-    email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    email["List-Unsubscribe"] = f"<{single_line(unsubscribe_url)}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     email.set_content(text, charset="utf-8")
     email.add_alternative(html, subtype="html", charset="utf-8")
@@ -39,18 +54,23 @@ def build_email(
 async def send_email(settings: Settings, email: EmailMessage) -> str:
     """Hand the message to the SMTP server; returns the server's reply. Raises Permanent- or TransientFailure."""
     try:
-        _, reply = await aiosmtplib.send(
+        refused, reply = await aiosmtplib.send(
             email, hostname=settings.smtp_host, port=settings.smtp_port,
             username=settings.smtp_username or None, password=settings.smtp_password.get_secret_value() or None,
             use_tls=settings.smtp_security == "tls", start_tls=settings.smtp_security == "starttls",
             timeout=SMTP_TIMEOUT,
         )  # fmt: skip
     except aiosmtplib.SMTPRecipientsRefused as exc:
-        refused = exc.recipients[0]
-        raise PermanentFailure(f"recipient refused: {refused.code} {refused.message}") from None  # address: on the row
+        first = exc.recipients[0]
+        raise PermanentFailure(f"recipient refused: {first.code} {first.message}") from None  # address: on the row
     except aiosmtplib.SMTPResponseException as exc:  # the server's words, kept on the message: no secret in them
         failure = PermanentFailure if exc.code >= 500 else TransientFailure
         raise failure(settings.mask(f"SMTP {exc.code}: {exc.message}")) from None
+    except aiosmtplib.SMTPNotSupported as exc:  # the server lacks what the message needs (e.g. SMTPUTF8): for good
+        raise PermanentFailure(settings.mask(f"SMTP server cannot take it: {exc}")) from None
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         raise TransientFailure(settings.mask(f"{type(exc).__name__}: {exc}")) from None
+    if refused:  # some recipient was refused: not sent to the member
+        answer = next(iter(refused.values()))
+        raise PermanentFailure(f"recipient refused: {answer.code} {answer.message}")  # address: on the row
     return reply

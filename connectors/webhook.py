@@ -22,7 +22,8 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 
 
 async def post_webhook(url: str, body: bytes, *, secret: bytes, idempotency_key: str, timeout_seconds: float) -> str:
-    """Deliver; returns the HTTP status as the provider id. 4xx (but 408/429) is permanent, the rest transient."""
+    """Deliver; returns the HTTP status as the provider id. Only a 2xx counts as delivered; 4xx (but 408/429) and
+    redirects are permanent, 5xx and network trouble transient."""
     timestamp = str(int(clock.now().timestamp()))
     headers = {
         "Content-Type": "application/json", "Idempotency-Key": idempotency_key,
@@ -31,12 +32,18 @@ async def post_webhook(url: str, body: bytes, *, secret: bytes, idempotency_key:
     try:
         async with httpx.AsyncClient(timeout=timeout_seconds) as client:
             response = await client.post(url, content=body, headers=headers)
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # the block's URL itself is wrong
+        raise PermanentFailure(_masked(f"{url} cannot be used: {exc}", url)) from None
     except httpx.HTTPError as exc:
         raise TransientFailure(_masked(f"{type(exc).__name__}: {exc}", url)) from None
     if response.status_code in (408, 429) or response.status_code >= 500:
         raise TransientFailure(_masked(f"{url} answered {response.status_code}", url))
     if response.status_code >= 400:
         raise PermanentFailure(_masked(f"{url} refused ({response.status_code}): {response.text[:200]}", url))
+    if not response.is_success:  # a redirect is not followed (the signed POST is for this URL): not delivered
+        raise PermanentFailure(
+            _masked(f"{url} answered {response.status_code}, not a success; point the block at the final URL", url)
+        )
     return f"http {response.status_code}"
 
 

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine.cli_ab import ab_app
 from engine.cli_coupons import coupons_app
+from engine.cli_events import events_app
 from engine.cli_messages import messages_app
 from engine.cli_output import print_table
 from engine.cli_points import points_app
@@ -49,6 +50,7 @@ app.add_typer(points_app, name="points")
 app.add_typer(messages_app, name="messages")
 app.add_typer(ab_app, name="ab")
 app.add_typer(tokens_app, name="token")
+app.add_typer(events_app, name="events")
 console = Console()
 errors = Console(stderr=True)
 

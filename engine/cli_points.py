@@ -14,6 +14,7 @@ from rich.console import Console
 from engine.cli_output import print_table
 from engine.errors import InputError
 from engine.records import problems_of
+from engine.yaml_budget import load_yaml
 
 points_app = typer.Typer(help="Points (积分): ledger, balances, earning rules by segment, expiry.")
 console = Console()
@@ -79,7 +80,7 @@ def points_rules(
             print(load_rules(session).model_dump_json(indent=2))
         return
     try:
-        rules = PointsRules.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+        rules = PointsRules.model_validate(load_yaml(file.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError([f"{file}: cannot read it: {exc}"]) from None
     except ValidationError as exc:

@@ -10,8 +10,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from engine import clock
 from engine.cli_output import print_table
 from engine.errors import InputError
+from engine.records import problems_of
 
 tags_app = typer.Typer(help="Tags: add or remove by hand; rules that keep tags up to date (规则标签).")
 console = Console()
@@ -80,9 +82,13 @@ def tags_set_rule(
     from engine.tag_rules import TagRuleSpec, save_rule
 
     try:
-        spec = TagRuleSpec.model_validate({"tag": tag, "condition": json.loads(condition), "description": description})
-    except (ValueError, ValidationError) as exc:
-        raise InputError([f"--condition is not a valid condition: {str(exc).splitlines()[0]}"]) from None
+        raw = json.loads(condition)
+    except ValueError as exc:
+        raise InputError([f"--condition is not JSON: {exc}"]) from None
+    try:
+        spec = TagRuleSpec.model_validate({"tag": tag, "condition": raw, "description": description})
+    except ValidationError as exc:
+        raise InputError([f"--condition is not a valid condition: {p}" for p in problems_of(exc)]) from None
     with session_scope() as session:
         save_rule(session, spec, clock.now())
     console.print(f"tag rule {tag} saved")
@@ -122,3 +128,37 @@ def tags_apply() -> None:
     with session_scope() as session:
         report = apply_rules(session)
     console.print(f"tag rules: {report.members} members checked, {report.added} tags added, {report.removed} removed")
+    if report.failed:
+        console.print(f"{report.failed} rule application(s) failed and were skipped (memberflow tags failures):")
+        for failure in report.failures:
+            console.print(f"  {failure}")
+
+
+@tags_app.command("failures")
+def tags_failures(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Rules that failed for a member (or no longer load) the last time they were applied, with the reason."""
+    from engine.db import session_scope
+    from engine.tag_rules import rule_failures
+
+    with session_scope() as session:
+        found = rule_failures(session)
+    if as_json:
+        print(json.dumps([f.model_dump(mode="json") for f in found], ensure_ascii=False))
+        return
+    if not found:
+        console.print("every rule applied to every member")
+        return
+    zone = clock.shop_zone()
+    rows = [
+        [
+            f.tag,
+            f.member_id or "(the rule)",
+            str(f.failures),
+            f"{f.failed_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            f.reason,
+        ]
+        for f in found
+    ]
+    print_table(console, ["tag", "member", "times in a row", f"last failed ({zone.key})", "reason"], rows)

@@ -25,6 +25,7 @@ from engine import clock
 from engine.errors import InputError
 from engine.ingest import insert_new
 from engine.models import Coupon, CouponRedemption, CouponTemplate, Event, Member, Order, table_of
+from engine.ranges import FIRST_DATE, LAST_DATE, MAX_MONEY
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud at the till
 CODE_LENGTH = 8
@@ -38,16 +39,32 @@ class CouponSpec(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="e.g. 满100减20")
     code_prefix: str = Field("", pattern=r"^[A-Z0-9]{0,12}$", description="Codes start with it, e.g. WB20")
     kind: Literal["amount_off", "percent_off", "gift"]
-    amount_off: Decimal | None = Field(None, gt=0, description="amount_off: money off the order")
-    percent_off: Decimal | None = Field(None, gt=0, lt=100, description="percent_off: e.g. 15 for 15% off")
-    cap: Decimal | None = Field(None, gt=0, description="percent_off: most money off one order")
+    amount_off: Decimal | None = Field(
+        None, gt=0, le=MAX_MONEY, decimal_places=2, description="amount_off: money off the order"
+    )
+    percent_off: Decimal | None = Field(
+        None, gt=0, lt=100, decimal_places=2, description="percent_off: e.g. 15 for 15% off"
+    )
+    cap: Decimal | None = Field(
+        None, gt=0, le=MAX_MONEY, decimal_places=2, description="percent_off: most money off one order"
+    )
     gift: str | None = Field(None, max_length=200, description="gift: what the member receives")
-    min_spend: Decimal = Field(Decimal(0), ge=0, description="Orders below this amount cannot use the coupon")
+    min_spend: Decimal = Field(
+        Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2, description="Orders below this amount cannot use the coupon"
+    )
     valid_days: int | None = Field(None, ge=1, le=3650, description="Valid through the end of the Nth day after issue")
-    valid_from: date | None = Field(None, description="Fixed dates (shop's zone): first day of validity")
-    valid_until: date | None = Field(None, description="Fixed dates (shop's zone): last day of validity")
-    face_value: Decimal | None = Field(None, ge=0, description="Cost of one redeemed coupon; amount_off: the amount")
-    budget: Decimal | None = Field(None, gt=0, description="Stop issuing once issued face value would exceed it")
+    valid_from: date | None = Field(
+        None, ge=FIRST_DATE, le=LAST_DATE, description="Fixed dates (shop's zone): first day of validity"
+    )
+    valid_until: date | None = Field(
+        None, ge=FIRST_DATE, le=LAST_DATE, description="Fixed dates (shop's zone): last day of validity"
+    )
+    face_value: Decimal | None = Field(
+        None, ge=0, le=MAX_MONEY, decimal_places=2, description="Cost of one redeemed coupon; amount_off: the amount"
+    )
+    budget: Decimal | None = Field(
+        None, gt=0, le=MAX_MONEY, decimal_places=2, description="Stop issuing once issued face value would exceed it"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> CouponSpec:

@@ -362,7 +362,7 @@ class JourneyEntry(SQLModel, table=True):
     entry_key: str = Field(max_length=200)
     workflow_id: str = Field(max_length=300)
     run_id: str = Field(max_length=64)
-    status: str = Field(default="running", max_length=16, description="running, completed, converted, exited")
+    status: str = Field(default="running", max_length=16, description="running, completed, converted, exited, failed")
     exit_reason: str | None = Field(default=None, max_length=200)
     entered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ended_at: datetime | None = _time()
@@ -526,3 +526,40 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_used_at: datetime | None = _time()
+
+
+class EventDeliveryFailure(SQLModel, table=True):
+    """An event journeys could not be given yet (Temporal refused a signal or a start for it): why, how many times,
+    and when it is tried again. After the last attempt `retry_at` is empty and `set_aside_at` says when it was set
+    aside; other events go on meanwhile (engine/journey/outbox.py)."""
+
+    __tablename__ = "event_delivery_failures"
+
+    event_id: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True,
+            autoincrement=False,
+        )
+    )  # fmt: skip
+    attempts: int
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    failed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    retry_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))
+    set_aside_at: datetime | None = _time()
+
+
+class TagRuleFailure(SQLModel, table=True):
+    """A tag rule that raised for a member (or, with no member, a stored rule that no longer loads): skipped, with
+    the reason, while the other rules and members go on. The row goes when the rule next works for that member."""
+
+    __tablename__ = "tag_rule_failures"
+    __table_args__ = (Index("ix_tag_rule_failures_tag_member", "tag", "member_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    tag: str = Field(sa_column=Column(String(64), nullable=False))
+    member_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=True)
+    )
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    failures: int = Field(description="Applications in a row that failed for this rule and member")
+    failed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -29,6 +29,7 @@ from engine import clock
 from engine.errors import InputError
 from engine.ingest import insert_new
 from engine.models import Event, Member, Order, PointsBoost, PointsEntry, RfmRun, RfmScore, ShopSetting, table_of
+from engine.ranges import FIRST_DATE, LAST_DATE, MAX_DAYS, MAX_MONEY, MAX_MULTIPLIER, MAX_POINTS
 from engine.rfm.segments import SEGMENT8_NAMES
 
 DEBITS = ("redeem", "expire", "adjust")  # adjust counts as a debit only when negative
@@ -38,13 +39,21 @@ SETTING_KEY = "points"
 class PointsRules(BaseModel):
     """How orders earn points; the marketer edits them in the app (stored in shop_settings)."""
 
-    per_yuan: Decimal = Field(Decimal(1), ge=0, description="Points per unit of the shop's currency spent")
-    starts_on: date | None = Field(None, description="Orders placed from this day (shop's zone) earn; empty: none do")
-    expire_days: int | None = Field(365, ge=1, description="Granted points expire after this many days; empty: never")
+    per_yuan: Decimal = Field(
+        Decimal(1), ge=0, le=1000, decimal_places=4, description="Points per unit of the shop's currency spent"
+    )
+    starts_on: date | None = Field(
+        None, ge=FIRST_DATE, le=LAST_DATE, description="Orders placed from this day (shop's zone) earn; empty: none do"
+    )
+    expire_days: int | None = Field(
+        365, ge=1, le=MAX_DAYS, description="Granted points expire after this many days; empty: never"
+    )
     segment_multipliers: dict[str, Decimal] = Field(
         default_factory=dict, description="Earning multiplier by 8-segment, e.g. 重要价值客户: 1.5"
     )
-    point_value: Decimal = Field(Decimal("0.01"), ge=0, description="What one point costs the shop, for ROI")
+    point_value: Decimal = Field(
+        Decimal("0.01"), ge=0, le=MAX_MONEY, decimal_places=4, description="What one point costs the shop, for ROI"
+    )
 
     @field_validator("segment_multipliers")
     @classmethod
@@ -53,6 +62,8 @@ class PointsRules(BaseModel):
             raise ValueError(f"unknown segment {', '.join(unknown)}; the segments are {', '.join(SEGMENT8_NAMES)}")
         if negative := sorted(name for name, m in value.items() if m < 0):
             raise ValueError(f"multiplier of {', '.join(negative)} is below 0")
+        if huge := sorted(name for name, m in value.items() if not m.is_finite() or m > MAX_MULTIPLIER):
+            raise ValueError(f"multiplier of {', '.join(huge)} is above {MAX_MULTIPLIER}")
         return value
 
 
@@ -132,9 +143,10 @@ def replay(rows: Iterable[LedgerRow], at: datetime) -> PointsState:
 
 
 def order_points(amount: Decimal, rules: PointsRules, segment: str | None) -> int:
-    """What an order earns: amount × points per unit × the member's segment multiplier, rounded down."""
+    """What an order earns: amount × points per unit × the member's segment multiplier, rounded down, and at most
+    MAX_POINTS (what one ledger entry holds; only an order of billions could reach it)."""
     multiplier = rules.segment_multipliers.get(segment or "", Decimal(1))
-    return math.floor(amount * rules.per_yuan * multiplier)
+    return min(math.floor(amount * rules.per_yuan * multiplier), MAX_POINTS)
 
 
 def expiry_of(granted_at: datetime, days: int | None, zone: ZoneInfo) -> datetime | None:
@@ -204,8 +216,8 @@ def grant(
     expires_at: datetime | None, journey_id: int | None = None, block_id: str | None = None,
     order_id: int | None = None,
 ) -> bool:  # fmt: skip
-    if points <= 0:
-        raise ValueError(f"a grant is a positive number of points, not {points}")
+    if not 0 < points <= MAX_POINTS:
+        raise ValueError(f"a grant is a number of points from 1 to {MAX_POINTS}, not {points}")
     return add_entry(session, {"member_id": member_id, "kind": "grant", "points": points, "reason": reason,
                                "idempotency_key": key, "expires_at": expires_at, "created_at": now,
                                "journey_id": journey_id, "block_id": block_id, "order_id": order_id})  # fmt: skip
@@ -220,8 +232,8 @@ def member_id_of(session: Session, member_key: str) -> int:
 
 def redeem(session: Session, *, member_key: str, points: int, reason: str, key: str, now: datetime) -> int:
     """Spend points (a gift at the till); refused when the balance is short. Returns the balance after."""
-    if points <= 0:
-        raise InputError([f"redeem a positive number of points, not {points}"])
+    if not 0 < points <= MAX_POINTS:
+        raise InputError([f"redeem a number of points from 1 to {MAX_POINTS}, not {points}"])
     member_id = member_id_of(session, member_key)
     _lock_member(session, member_id)
     if session.scalar(select(col(PointsEntry.id)).where(col(PointsEntry.idempotency_key) == key)) is None:
@@ -237,6 +249,8 @@ def adjust(session: Session, *, member_key: str, points: int, reason: str, key: 
     """Correct a balance by hand (positive or negative, never below zero). Returns the balance after."""
     if points == 0 or not reason.strip():
         raise InputError(["an adjustment needs a non-zero number of points and a reason"])
+    if abs(points) > MAX_POINTS:
+        raise InputError([f"an adjustment is at most {MAX_POINTS} points either way, not {points}"])
     member_id = member_id_of(session, member_key)
     _lock_member(session, member_id)
     if points < 0 and points_balance(session, member_id, now) + points < 0:
@@ -310,7 +324,7 @@ def _use_boost(
     claimed = session.execute(
         update(table).where(table.c.id == boost_id, table.c.used_order_id.is_(None)).values(used_order_id=order_id)
     )
-    extra = math.floor(points * (multiplier - 1))
+    extra = min(math.floor(points * (multiplier - 1)), MAX_POINTS)
     if not claimed.rowcount or extra <= 0:  # type: ignore[attr-defined]
         return 0
     reason = f"{multiplier}× points on order {external_id}"

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import InputError
+from engine.yaml_budget import load_yaml
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -16,7 +17,7 @@ S = TypeVar("S", bound=BaseModel)
 def read_specs(file: Path, model: type[S], noun: str) -> list[S]:
     """Every definition in the file, or an InputError naming each problem as `file: noun N.field: reason`."""
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = load_yaml(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError([f"{file}: cannot read it: {exc}"]) from None
     try:

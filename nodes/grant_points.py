@@ -20,6 +20,7 @@ from engine.journey.base import BlockBase, Category
 from engine.journey.ledger import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.points import add_boost, expiry_of, grant, last_order_points, load_rules, points_balance
+from engine.ranges import MAX_DAYS, MAX_MULTIPLIER, MAX_POINTS
 from engine.settings import get_settings
 
 
@@ -28,10 +29,20 @@ class GrantPoints(BlockBase):
     mode: Literal["fixed", "last_order", "next_order"] = Field(
         "fixed", title="How many", description="fixed points, a multiple of the last order's, or a next-order boost"
     )
-    points: int | None = Field(None, title="Points", description="fixed: the points to grant")
-    multiplier: Decimal | None = Field(None, title="Multiplier", description="last_order / next_order: e.g. 1.5 or 2")
-    within_days: int | None = Field(None, title="Within days", description="next_order: the boost lasts this long")
-    expires_days: int | None = Field(None, title="Expire after days", description="Empty: the shop's points rule")
+    points: int | None = Field(None, le=MAX_POINTS, title="Points", description="fixed: the points to grant")
+    multiplier: Decimal | None = Field(
+        None,
+        le=MAX_MULTIPLIER,
+        decimal_places=2,
+        title="Multiplier",
+        description="last_order / next_order: e.g. 1.5 or 2",
+    )
+    within_days: int | None = Field(
+        None, le=MAX_DAYS, title="Within days", description="next_order: the boost lasts this long"
+    )
+    expires_days: int | None = Field(
+        None, le=MAX_DAYS, title="Expire after days", description="Empty: the shop's points rule"
+    )
     reason: str = Field("", max_length=120, title="Reason", description="Shown in the member's points history")
 
     title: ClassVar[str] = "Grant points"
@@ -84,7 +95,7 @@ def grant_points_to_member(request: ActionInput) -> ActionResult:
             if block.mode == "last_order":
                 assert block.multiplier is not None
                 last = last_order_points(session, entry.member_id, rules)
-                points = math.floor((last[1] if last else 0) * block.multiplier)
+                points = min(math.floor((last[1] if last else 0) * block.multiplier), MAX_POINTS)
                 detail["last_order"] = last[0] if last else None
             expires_at = expiry_of(now, block.expires_days or rules.expire_days, zone)
             if points > 0:

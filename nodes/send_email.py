@@ -19,8 +19,16 @@ from connectors.email import build_email, send_email
 from engine.journey.base import BlockBase, Category, ShopData
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.messages.outbox import rules_from, unsubscribe_url
-from engine.messages.sending import call_provider, claim_message, prepare, record_result, send_when_allowed
-from engine.settings import get_settings
+from engine.messages.sending import (
+    PermanentFailure,
+    call_provider,
+    claim_message,
+    prepare,
+    record_result,
+    send_when_allowed,
+)
+from engine.models import Message
+from engine.settings import Settings, get_settings
 
 
 class SendEmail(BlockBase):
@@ -55,14 +63,24 @@ async def deliver_email(request: ActionInput) -> ActionResult:
     message = await asyncio.to_thread(claim_message, request.idempotency_key)
     if message is None:
         return ActionResult(performed=False, detail={"status": "not sent (done already, or the member opted out)"})
-    assert message.id is not None and message.recipient and message.subject and message.body_text
-    email = build_email(
-        sender=settings.smtp_from, recipient=message.recipient, subject=message.subject, html=message.body_html or "",
-        text=message.body_text, idempotency_key=message.idempotency_key,
-        unsubscribe_url=unsubscribe_url(rules_from(settings), message.id),
-    )  # fmt: skip
-    reply = await call_provider(message.id, send_email(settings, email), activity.info().attempt)
-    if isinstance(reply, ActionResult):
-        return reply
-    await asyncio.to_thread(record_result, message.id, str(email["Message-ID"]), None)
+    assert message.id is not None
+    answer = await call_provider(message.id, _build_and_send(settings, message), activity.info().attempt)
+    if isinstance(answer, ActionResult):
+        return answer
+    reply, sent_id = answer
+    await asyncio.to_thread(record_result, message.id, sent_id, None)
     return ActionResult(performed=True, detail={"status": "sent", "reply": reply})
+
+
+async def _build_and_send(settings: Settings, message: Message) -> tuple[str, str]:
+    """(the SMTP server's reply, the Message-ID); a message that cannot be built fails for good."""
+    assert message.id is not None
+    try:
+        email = build_email(
+            sender=settings.smtp_from, recipient=message.recipient or "", subject=message.subject or "",
+            html=message.body_html or "", text=message.body_text or "", idempotency_key=message.idempotency_key,
+            unsubscribe_url=unsubscribe_url(rules_from(settings), message.id),
+        )  # fmt: skip
+    except ValueError as exc:
+        raise PermanentFailure(f"the email cannot be built: {exc}") from None
+    return await send_email(settings, email), str(email["Message-ID"])

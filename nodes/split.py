@@ -33,6 +33,7 @@ from engine.journey.events import Goal
 from engine.journey.ledger import record_steps
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.models import SplitAssignment
+from engine.ranges import MAX_COUNT, MAX_HOURS, MAX_WEIGHT
 
 if TYPE_CHECKING:
     from nodes import Block
@@ -46,18 +47,25 @@ class Arm(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(title="Arm name", description="e.g. coupon20, points300, holdout")
-    weight: float = Field(1, gt=0, title="Weight", description="Any positive number; weights are normalised")
+    weight: float = Field(
+        1,
+        gt=0,
+        le=MAX_WEIGHT,
+        allow_inf_nan=False,
+        title="Weight",
+        description="Any positive number; weights are normalised",
+    )
     control: bool = Field(False, title="Control", description="The arm the others are compared with")
     steps: list[Block] = Field(default_factory=list, title="Then", description="Empty: a holdout that does nothing")
 
 
 class Split(BlockBase):
     type: Literal["split"] = "split"
-    arms: list[Arm] = Field(min_length=2, title="Arms")
+    arms: list[Arm] = Field(min_length=2, max_length=20, title="Arms")
     mode: Literal["split", "test_then_winner"] = Field("split", title="Mode")
     test_fraction: float = Field(0.2, gt=0, lt=1, title="Test share", description="test_then_winner: e.g. 0.2")
-    decide_after_hours: float | None = Field(48, gt=0, title="Decide after (hours)")
-    min_users_per_arm: int | None = Field(None, ge=1, title="Or once every arm has")
+    decide_after_hours: float | None = Field(48, gt=0, le=MAX_HOURS, allow_inf_nan=False, title="Decide after (hours)")
+    min_users_per_arm: int | None = Field(None, ge=1, le=MAX_COUNT, title="Or once every arm has")
     threshold: float = Field(0.95, gt=0.5, lt=1, title="Chance to beat control needed")
     fallback: str | None = Field(None, title="Else send", description="Arm sent when nobody wins; the control")
     metric: Literal["conversion", "revenue"] = Field("conversion", title="Decide on")

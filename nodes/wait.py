@@ -9,13 +9,14 @@ from pydantic import Field
 
 from engine.journey.base import BlockBase, Category
 from engine.journey.runtime import JourneyRunContext
+from engine.ranges import MAX_DAYS, MAX_HOURS, MAX_MINUTES
 
 
 class Wait(BlockBase):
     type: Literal["wait"] = "wait"
-    days: int = Field(0, title="Days")
-    hours: int = Field(0, title="Hours")
-    minutes: int = Field(0, title="Minutes")
+    days: int = Field(0, ge=0, le=MAX_DAYS, title="Days")
+    hours: int = Field(0, ge=0, le=MAX_HOURS, title="Hours")
+    minutes: int = Field(0, ge=0, le=MAX_MINUTES, title="Minutes")
 
     title: ClassVar[str] = "Wait"
     icon: ClassVar[str] = "hourglass"
@@ -29,6 +30,8 @@ class Wait(BlockBase):
     def check(self) -> list[str]:
         if self.duration <= timedelta(0):
             return [f"the wait must be longer than zero (it is {self.duration})"]
+        if self.duration > timedelta(days=MAX_DAYS):
+            return [f"the wait must be at most {MAX_DAYS} days in all (it is {self.duration.days} days)"]
         return []
 
     async def run(self, journey: JourneyRunContext) -> str | None:

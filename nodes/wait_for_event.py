@@ -10,6 +10,7 @@ from pydantic import Field
 from engine.journey.base import BlockBase, Category
 from engine.journey.events import EventMatch
 from engine.journey.runtime import JourneyRunContext
+from engine.ranges import MAX_DAYS, MAX_HOURS
 
 if TYPE_CHECKING:
     from nodes import Block
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 class WaitForEvent(BlockBase):
     type: Literal["wait_for_event"] = "wait_for_event"
     until: EventMatch = Field(title="Until the member", description="e.g. order_placed")
-    timeout_days: int = Field(0, title="At most (days)")
-    timeout_hours: int = Field(0, title="At most (hours)")
+    timeout_days: int = Field(0, ge=0, le=MAX_DAYS, title="At most (days)")
+    timeout_hours: int = Field(0, ge=0, le=MAX_HOURS, title="At most (hours)")
     happened: list[Block] = Field(default_factory=list, title="If it happened")
     timed_out: list[Block] = Field(default_factory=list, title="If time ran out")
 
@@ -41,6 +42,8 @@ class WaitForEvent(BlockBase):
     def check(self) -> list[str]:
         if self.timeout <= timedelta(0):
             return [f"the longest wait must be more than zero (it is {self.timeout})"]
+        if self.timeout > timedelta(days=MAX_DAYS):
+            return [f"the longest wait must be at most {MAX_DAYS} days in all (it is {self.timeout.days} days)"]
         return []
 
     async def run(self, journey: JourneyRunContext) -> str | None:

@@ -16,7 +16,9 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 class WaitUntil(BlockBase):
     type: Literal["wait_until"] = "wait_until"
     at: TimeOfDay = Field(title="Time of day", description="In the member's time zone (the shop's if they have none).")
-    weekdays: list[Weekday] = Field(default_factory=list, title="Only on", description="Empty means any day.")
+    weekdays: list[Weekday] = Field(
+        default_factory=list, max_length=7, title="Only on", description="Empty means any day."
+    )
 
     title: ClassVar[str] = "Wait until a time of day"
     icon: ClassVar[str] = "clock"

@@ -10,6 +10,7 @@ from temporalio import activity, workflow
 with workflow.unsafe.imports_passed_through():
     from engine.db import session_scope
     from engine.stats import ShopCounts, shop_counts
+    from workflows.retries import PROBE
 
 
 class HealthCheckInput(BaseModel):
@@ -26,4 +27,6 @@ def count_shop_data(_: HealthCheckInput) -> ShopCounts:
 class HealthCheck:
     @workflow.run
     async def run(self, request: HealthCheckInput) -> ShopCounts:
-        return await workflow.execute_activity(count_shop_data, request, start_to_close_timeout=timedelta(seconds=10))
+        return await workflow.execute_activity(
+            count_shop_data, request, start_to_close_timeout=timedelta(seconds=10), retry_policy=PROBE
+        )

@@ -23,11 +23,14 @@ from engine.journey.facts import MemberFacts
 from engine.journey.ledger import entry_row, record_steps
 from engine.journey.plan import Plan
 from engine.journey.runtime import EntryRef, StepRecord
+from engine.messages.sending import give_up
 from engine.models import Conversion, Journey, JourneyEntry, Member, table_of
+from engine.ranges import MAX_MONEY
 from engine.settings import get_settings
 from nodes import Condition
 
-RunStatus = Literal["not_entered", "completed", "converted", "exited"]
+RunStatus = Literal["not_entered", "completed", "converted", "exited", "failed"]
+REASON_LENGTH = 200  # what journey_entries.exit_reason holds
 
 
 class JourneyRunInput(BaseModel):
@@ -81,6 +84,11 @@ class ChooseInput(BaseModel):
 class StepsInput(BaseModel):
     entry: EntryRef
     steps: list[StepRecord]
+
+
+class GiveUpInput(BaseModel):
+    idempotency_key: str
+    reason: str
 
 
 class FinishInput(BaseModel):
@@ -192,12 +200,19 @@ def record_journey_steps(request: StepsInput) -> None:
 
 
 @activity.defn
+def give_up_message(request: GiveUpInput) -> None:
+    """The provider activity of a message block failed for good: the message is failed with the reason (unless it
+    was sent or settled meanwhile), and the run goes on."""
+    give_up(request.idempotency_key, request.reason)
+
+
+@activity.defn
 def finish_entry(request: FinishInput) -> None:
     """Close the entry with its outcome; a goal reached records the conversion and its revenue once."""
     with session_scope() as session:
         record_steps(session, request.entry, request.steps)
         entry = entry_row(session, request.entry.entry_id)
-        entry.status, entry.exit_reason, entry.ended_at = request.status, request.reason, request.now
+        entry.status, entry.exit_reason, entry.ended_at = request.status, request.reason[:REASON_LENGTH], request.now
         if request.goal_event is not None:
             event = request.goal_event
             row = {"entry_id": entry.id, "journey_id": entry.journey_id, "member_id": entry.member_id,
@@ -207,7 +222,10 @@ def finish_entry(request: FinishInput) -> None:
 
 
 def _revenue(properties: dict[str, Any]) -> Decimal:
+    """The goal event's `amount` as revenue; nothing when it is not an amount an order could have (negative, not a
+    number, or beyond what the money columns hold: a custom event's property is whatever its sender wrote)."""
     try:
-        return Decimal(str(properties.get("amount", 0))).quantize(Decimal("0.01"))
+        amount = Decimal(str(properties.get("amount", 0))).quantize(Decimal("0.01"))
     except InvalidOperation:
         return Decimal("0.00")
+    return amount if amount.is_finite() and Decimal(0) <= amount <= MAX_MONEY else Decimal("0.00")

@@ -12,18 +12,20 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeout  # not the builtin that timed waits raise
 
 with workflow.unsafe.imports_passed_through():
     from engine.journey.base import BlockBase, ConditionBase
     from engine.journey.events import EventMatch
     from engine.journey.plan import Plan
-    from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, EntryRef, StepRecord
+    from engine.journey.runtime import ActionInput, ActionResult, EntryRef, StepRecord
     from engine.journey.timing import within_days_after
     from workflows.journey_activities import (
         ChooseInput,
         EnterInput,
         FinishInput,
+        GiveUpInput,
         JourneyRunInput,
         JourneyRunResult,
         MemberEventSignal,
@@ -32,16 +34,18 @@ with workflow.unsafe.imports_passed_through():
         choose_branch,
         enter_journey,
         finish_entry,
+        give_up_message,
         record_journey_steps,
     )
+    from workflows.retries import JOURNEY_DATABASE, PROVIDER
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-PROVIDER_TIMEOUT = timedelta(seconds=45)  # SMTP/HTTP timeouts (30 s) and a margin: a crashed call retries soon
-PROVIDER_RETRY = RetryPolicy(  # a provider down for a while: keep trying for about an hour, then the block gives up
-    initial_interval=timedelta(seconds=10), backoff_coefficient=2, maximum_interval=timedelta(minutes=10),
-    maximum_attempts=PROVIDER_ATTEMPTS,
-)  # fmt: skip
+PROVIDER_TIMEOUT = timedelta(seconds=90)  # the longest provider timeout (a webhook's 60 s) and a margin
+# What a block may raise in workflow code when its plan is bad beyond what validation caught (a wait too long for
+# the calendar): the run ends failed with the reason rather than retrying its workflow task for ever.
+BAD_PLAN = (ArithmeticError, ValueError, TypeError, LookupError)
+# How an activity that gave up surfaces (a local one may raise its ApplicationError as it is); not cancellation.
+GAVE_UP = (ActivityError, ApplicationError, ActivityTimeout)
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 
@@ -92,14 +96,17 @@ class JourneyRun:
         plan = self._plan = request.plan
         self._trigger_event_id = request.trigger_event_id
         info = workflow.info()
-        outcome = await self._local(
-            enter_journey,
-            EnterInput(
-                plan=plan, member_key=request.member_key, entry_key=request.entry_key,
-                workflow_id=info.workflow_id, run_id=info.run_id,
-                now=workflow.now(), started_at=info.workflow_start_time,
-            ),
-        )  # fmt: skip
+        try:
+            outcome = await self._local(
+                enter_journey,
+                EnterInput(
+                    plan=plan, member_key=request.member_key, entry_key=request.entry_key,
+                    workflow_id=info.workflow_id, run_id=info.run_id,
+                    now=workflow.now(), started_at=info.workflow_start_time,
+                ),
+            )  # fmt: skip
+        except GAVE_UP as exc:  # nothing was recorded: the entry is one transaction
+            return JourneyRunResult(status="not_entered", reason=f"could not enter: {failure_reason(exc)}")
         if outcome.entry is None:
             return JourneyRunResult(status="not_entered", reason=outcome.reason)
         self._entry = outcome.entry
@@ -117,7 +124,11 @@ class JourneyRun:
                     break
             self._steps[current] = StepRecord(block_id=current, entered_at=workflow.now())
             self._passed.append(current)
-            branch = await block.run(self)
+            try:
+                branch = await block.run(self)
+            except (*GAVE_UP, *BAD_PLAN) as exc:  # retrying cannot help any more: end with the reason
+                self._finish("failed", f"block {current} failed: {failure_reason(exc)}")
+                branch = None
             self._steps[current] = self._steps[current].model_copy(update={"branch": branch, "left_at": workflow.now()})
             current = plan.following(current, branch)
 
@@ -167,9 +178,14 @@ class JourneyRun:
             now=workflow.now(),
             variables=dict(self._variables),
         )
-        result: ActionResult = await workflow.execute_activity(
-            activity, request, start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY
-        )
+        try:
+            result: ActionResult = await workflow.execute_activity(
+                activity, request, start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER
+            )
+        except GAVE_UP as exc:  # every attempt failed, timed out or crashed: the message fails, the run goes on
+            reason = f"gave up: {failure_reason(exc)}"
+            await self._local(give_up_message, GiveUpInput(idempotency_key=request.idempotency_key, reason=reason))
+            return ActionResult(performed=False, detail={"status": "failed", "reason": reason})
         self._variables.update(result.exports)
         return result
 
@@ -239,5 +255,15 @@ class JourneyRun:
 
     async def _local(self, activity: Callable[[InputT], OutputT], request: InputT) -> OutputT:
         return await workflow.execute_local_activity(
-            activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=JOURNEY_DATABASE
         )
+
+
+def failure_reason(error: BaseException) -> str:
+    """A failed activity (or a bad plan's error) in words: the innermost cause's type and message."""
+    cause = error.cause if isinstance(error, ActivityError) and error.cause is not None else error
+    if isinstance(cause, ApplicationError):
+        return f"{cause.type}: {cause.message}" if cause.type else cause.message
+    if isinstance(cause, ActivityTimeout):
+        return f"timed out ({cause.type.name if cause.type else 'no answer'})"
+    return f"{type(cause).__name__}: {cause}"

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from engine.rfm.recompute import recompute_for_shop
     from engine.settings import Settings, get_settings
     from engine.tag_rules import RuleReport, apply_rules
+    from workflows.retries import BATCH
     from workflows.schedules import put_schedule
 
 SCHEDULE_ID = "member-intelligence/daily"
@@ -91,16 +92,16 @@ class MemberIntelligence:
         rfm = await workflow.execute_activity(
             recompute_rfm,
             RecomputeRequest(run_key=workflow.info().workflow_id, as_of=as_of, window_days=request.window_days),
-            start_to_close_timeout=timedelta(hours=2),
-        )
+            start_to_close_timeout=timedelta(hours=2), retry_policy=BATCH,
+        )  # fmt: skip
         result = IntelligenceResult(rfm=rfm)
         if request.apply_tag_rules:  # after RFM, so rules on segments see today's scores
             result.tag_rules = await workflow.execute_activity(
-                apply_tag_rules, start_to_close_timeout=timedelta(hours=2)
+                apply_tag_rules, start_to_close_timeout=timedelta(hours=2), retry_policy=BATCH
             )
         if request.expire_points and workflow.patched("points-expiry"):
             result.points = await workflow.execute_activity(
-                expire_points_due, workflow.now(), start_to_close_timeout=timedelta(hours=1)
+                expire_points_due, workflow.now(), start_to_close_timeout=timedelta(hours=1), retry_policy=BATCH
             )
         return result
 

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from engine.journey.timing import local_date
     from engine.settings import get_settings
     from workflows.enroll import EnrollReport, enroll
+    from workflows.retries import BATCH
 
 PAGE = 500
 PAGES_PER_RUN = 200  # then continue as new, to keep each history small
@@ -86,16 +87,16 @@ class AudienceSweep:
             result = await workflow.execute_activity(
                 sweep_page,
                 PageInput(journey_key=request.journey_key, after_member_id=after, now=now, today=today),
-                start_to_close_timeout=timedelta(minutes=5),
-            )
+                start_to_close_timeout=timedelta(minutes=5), retry_policy=BATCH,
+            )  # fmt: skip
             if result.plan is None or result.page is None:
                 return totals
             if result.page.candidates:
                 report = await workflow.execute_activity(
                     enroll_candidates,
                     EnrollInput(plan=result.plan, candidates=result.page.candidates),
-                    start_to_close_timeout=timedelta(minutes=5),
-                )
+                    start_to_close_timeout=timedelta(minutes=5), retry_policy=BATCH,
+                )  # fmt: skip
                 totals.started += report.started
                 totals.already_in += report.already_in
             if result.page.last_member_id is None:

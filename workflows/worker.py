@@ -19,14 +19,20 @@ from engine.settings import Settings
 from workflows.control import sync_all_schedules
 from workflows.dispatch import dispatch_forever
 from workflows.health import HealthCheck, count_shop_data
-from workflows.journey_activities import choose_branch, enter_journey, finish_entry, record_journey_steps
+from workflows.journey_activities import (
+    choose_branch,
+    enter_journey,
+    finish_entry,
+    give_up_message,
+    record_journey_steps,
+)
 from workflows.journey_run import JourneyRun
 from workflows.member_intelligence import MemberIntelligence, apply_tag_rules, expire_points_due, recompute_rfm
 from workflows.sweep import AudienceSweep, enroll_candidates, sweep_page
 
 WORKFLOWS: Sequence[type] = (HealthCheck, JourneyRun, AudienceSweep, MemberIntelligence)
 ACTIVITIES: Sequence[Callable[..., Any]] = (
-    count_shop_data, enter_journey, choose_branch, record_journey_steps, finish_entry, sweep_page,
+    count_shop_data, enter_journey, choose_branch, record_journey_steps, finish_entry, give_up_message, sweep_page,
     enroll_candidates, recompute_rfm, apply_tag_rules, expire_points_due, *nodes.ACTIVITIES,
 )  # fmt: skip
 

@@ -62,7 +62,7 @@ class BlockBase(BaseModel):
 
     id: str = Field(title="Block id", description="Stable id, unique in the journey; keep it when editing.")
     type: str
-    label: str | None = Field(None, title="Label", description="What the editor shows on the block.")
+    label: str | None = Field(None, max_length=200, title="Label", description="What the editor shows on the block.")
 
     # Editor metadata and behaviour, per kind.
     title: ClassVar[str] = ""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator
 
 Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in", "not_in"]
+MAX_TEXT = 200  # characters of a text operand (a city, a category, a segment name)
+MAX_LIST = 1000  # values of an "is one of" list
+MAX_NUMBER = 10**15  # beyond any amount, count or day a member's data can hold
 OP_WORDS: dict[str, str] = {
     "eq": "is", "ne": "is not", "gt": "is more than", "ge": "is at least", "lt": "is less than", "le": "is at most",
     "in": "is one of", "not_in": "is none of",
@@ -32,6 +38,30 @@ def compare(actual: Any, op: Op, expected: Any) -> bool:
         return bool(actual <= expected)
     except TypeError:
         return False
+
+
+def _plain_value(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return math.isfinite(value) and abs(value) <= MAX_NUMBER
+    return isinstance(value, str) and len(value) <= MAX_TEXT
+
+
+def _operand(value: Any) -> Any:
+    """What a condition compares with: a number, a text, true/false or nothing, or a list of those."""
+    values = value if isinstance(value, list) else [value]
+    if len(values) > MAX_LIST:
+        raise ValueError(f"a list of at most {MAX_LIST} values, not {len(values)}")
+    if not all(_plain_value(v) for v in values):
+        raise ValueError(
+            f"use a number up to {MAX_NUMBER:,} either way, a text of at most {MAX_TEXT} characters, true or false, "
+            "or a list of those"
+        )
+    return value
+
+
+Operand = Annotated[Any, AfterValidator(_operand)]
 
 
 def check_operands(op: Op, expected: Any) -> str | None:

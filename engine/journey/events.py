@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.journey.compare import OP_WORDS, Op, check_operands, compare
+from engine.journey.compare import OP_WORDS, Op, Operand, check_operands, compare
+from engine.ranges import MAX_DAYS
 from engine.records import BUILT_IN_EVENT_TYPES
 
 
@@ -15,9 +16,11 @@ class PropertyFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    property: str = Field(title="Property", description="A key of the event's properties, e.g. amount.")
+    property: str = Field(
+        min_length=1, max_length=64, title="Property", description="A key of the event's properties, e.g. amount."
+    )
     op: Op = Field("eq", title="Comparison")
-    value: Any = Field(title="Value")
+    value: Operand = Field(title="Value")
 
     def matches(self, properties: dict[str, Any]) -> bool:
         return compare(properties.get(self.property), self.op, self.value)
@@ -34,7 +37,12 @@ class EventMatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event: str = Field(title="Event", description="signup, order_placed, tag_added, segment_changed or custom.")
+    event: str = Field(
+        min_length=1,
+        max_length=64,
+        title="Event",
+        description="signup, order_placed, tag_added, segment_changed or custom.",
+    )
     where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
 
     def matches(self, event_type: str, properties: dict[str, Any]) -> bool:
@@ -58,9 +66,9 @@ class Goal(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event: str = Field("order_placed", title="Goal event")
+    event: str = Field("order_placed", min_length=1, max_length=64, title="Goal event")
     where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
-    within_days: int = Field(14, title="Within (days after entry)")
+    within_days: int = Field(14, le=MAX_DAYS, title="Within (days after entry)")
 
     @property
     def match(self) -> EventMatch:

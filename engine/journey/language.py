@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine.errors import InputError
 from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.timing import TimeOfDay
+from engine.ranges import MAX_DAYS
+from engine.yaml_budget import load_yaml
 from nodes import Block, Condition
 
 JOURNEY_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -28,7 +30,9 @@ class ScheduleTrigger(_Setting):
     """Every time the cron fires (in the shop's time zone), enroll the members the audience selects."""
 
     type: Literal["schedule"] = "schedule"
-    cron: str = Field(title="When", description="Cron in the shop's time zone, e.g. '0 10 * * *' for 10:00 daily.")
+    cron: str = Field(
+        max_length=100, title="When", description="Cron in the shop's time zone, e.g. '0 10 * * *' for 10:00 daily."
+    )
     audience: Condition | None = Field(None, title="Who", description="e.g. exactly 30 days since the last order.")
 
 
@@ -36,7 +40,7 @@ class EventTrigger(_Setting):
     """Enroll a member when one of their events matches, e.g. order_placed with amount ≥ 500."""
 
     type: Literal["event"] = "event"
-    event: str = Field(title="Event")
+    event: str = Field(min_length=1, max_length=64, title="Event")
     where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
 
     @property
@@ -65,7 +69,7 @@ class Reentry(_Setting):
     policy: Literal["never", "after_exit", "always"] = Field(
         "never", title="Can a member enter again?", description="never; after_exit (once they left); always."
     )
-    min_gap_days: int = Field(0, ge=0, title="Minimum days between entries", description="For 'always'.")
+    min_gap_days: int = Field(0, ge=0, le=MAX_DAYS, title="Minimum days between entries", description="For 'always'.")
 
 
 class JourneyDefinition(_Setting):
@@ -75,7 +79,7 @@ class JourneyDefinition(_Setting):
 
     key: str = Field(alias="id", title="Journey id", description="Permanent, e.g. winback-30d.")
     name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    description: str = Field("", max_length=2000)
     status: Status = "draft"
     trigger: Trigger
     reentry: Reentry = Field(default_factory=Reentry)
@@ -113,9 +117,11 @@ def read_journey_file(path: Path) -> Any:
     except OSError as exc:
         raise InputError([f"{path}: {exc.strerror}"]) from None
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InputError([f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
+    except RecursionError:  # JSON nested thousands deep
+        raise InputError([f"{path}: not valid JSON: it is nested too deeply"]) from None
 
 
 def to_yaml(journey: JourneyDefinition) -> str:

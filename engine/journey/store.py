@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -18,6 +19,8 @@ from engine.journey.plan import Plan, compile_plan
 from engine.journey.validate import check_journey, journey_warnings, validate
 from engine.messages.templates import templates
 from engine.models import Event, Journey, JourneyEntry, JourneyVersion, Tag, TagRule
+
+log = logging.getLogger(__name__)
 
 
 class Published(BaseModel):
@@ -121,8 +124,21 @@ def live_plan(session: Session, key: str) -> tuple[Journey, Plan]:
 
 
 def live_journeys(session: Session) -> list[tuple[Journey, Plan]]:
-    keys = session.execute(select(col(Journey.key)).where(col(Journey.status) == "live")).scalars()
-    return [live_plan(session, key) for key in keys]
+    """Every live journey and its plan. A plan that no longer loads (stored before a range of the journey language
+    was enforced, e.g. a wait of 10^9 days) is left out with a warning, so one broken journey does not stop the
+    others from receiving events or sweeps."""
+    found = []
+    for key in session.execute(select(col(Journey.key)).where(col(Journey.status) == "live")).scalars():
+        try:
+            found.append(live_plan(session, key))
+        except ValidationError as exc:
+            log.warning("journey %s is left out: its live plan no longer loads (%s)", key, _first_error(exc))
+    return found
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    return f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
 
 
 class JourneySummary(BaseModel):

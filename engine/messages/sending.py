@@ -9,6 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from engine import clock
 from engine.db import session_scope
 from engine.journey.base import BlockBase
@@ -23,7 +26,8 @@ T = TypeVar("T")
 
 
 class PermanentFailure(Exception):
-    """The provider refused for good (5xx, bad address): retrying will not help."""
+    """The provider refused for good (5xx, bad address), or the message cannot be sent as it is: retrying will not
+    help."""
 
 
 class TransientFailure(Exception):
@@ -81,6 +85,14 @@ def claim_message(key: str) -> Message | None:
         return claim(session, key, clock.now())
 
 
+def give_up(key: str, reason: str) -> None:
+    """Fail the message recorded under `key` (if still queued or sending) with the reason the block gave up."""
+    with session_scope() as session:
+        found = session.scalar(select(col(Message.id)).where(col(Message.idempotency_key) == key))
+        if found is not None:
+            mark_failed(session, found, reason, clock.now())
+
+
 def record_result(message_id: int, provider_id: str | None, failure: str | None, cost: Decimal = Decimal(0)) -> None:
     with session_scope() as session:
         if failure is None:
@@ -93,11 +105,14 @@ def record_result(message_id: int, provider_id: str | None, failure: str | None,
 async def call_provider(message_id: int, call: Awaitable[T], attempt: int) -> T | ActionResult:
     """The provider's answer; or, on a permanent failure or a transient one at the last attempt, the message marked
     failed and the block's result saying why. A transient failure before the last attempt is raised, so Temporal
-    tries again with backoff."""
+    tries again with backoff. A ValueError or TypeError (a message the provider's library cannot take as it is, e.g.
+    an address it cannot encode) is permanent: the same message fails the same way on every attempt."""
     try:
         return await call
     except PermanentFailure as exc:
         reason = str(exc)
+    except (ValueError, TypeError) as exc:
+        reason = f"cannot be sent as it is: {type(exc).__name__}: {exc}"
     except TransientFailure as exc:
         if attempt < PROVIDER_ATTEMPTS:
             raise

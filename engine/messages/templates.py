@@ -1,32 +1,29 @@
 """Message templates written by marketers, rendered in jinja2's sandbox.
 
 A template sees only plain data (member, coupon, points, journey, shop, unsubscribe_url): no objects, so no
-attribute chain leads out of the sandbox. Unknown names fail (StrictUndefined) rather than render empty, loops
-have a step budget, and string multiplication is capped, so a template cannot hang or flood a worker. Every template is
-rendered once with sample data when it is saved and when a journey using it is published: mistakes surface
-there, not at send time.
+attribute chain leads out of the sandbox. Unknown names fail (StrictUndefined) rather than render empty, and every
+render has a budget of steps, CPU time, output and values built (engine/messages/sandbox.py), so a template cannot
+hang or flood a worker, even on a branch the test render did not take. Every template is rendered once with sample
+data when it is saved and when a journey using it is published: mistakes surface there; what only a real member's
+data sets off fails that member's message, with the reason, at send time.
 """
 
 from __future__ import annotations
 
-import operator
-import sys
 from collections.abc import Mapping
-from types import FrameType
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from engine.errors import InputError
+from engine.messages.sandbox import MAX_OUTPUT, Sandbox, budgeted
+from engine.messages.sandbox import RenderError as RenderError  # where callers have always found it
 from engine.models import MessageTemplate
 
-STEP_BUDGET = 200_000  # lines of compiled template code per rendered part
-MAX_OUTPUT = 200_000  # characters per rendered part
-MAX_SEQUENCE = 100_000  # longest string or list `*` may build
+MAX_SOURCE = 100_000  # characters of a template part as written
 
 Channel = Literal["email", "sms"]
 
@@ -38,8 +35,8 @@ class TemplateSpec(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     channel: Channel
     subject: str | None = Field(None, max_length=300, description="email: the subject line")
-    html: str | None = Field(None, description="email: the HTML body (autoescaped)")
-    text: str | None = Field(None, description="email: the plain-text body; sms: the message")
+    html: str | None = Field(None, max_length=MAX_SOURCE, description="email: the HTML body (autoescaped)")
+    text: str | None = Field(None, max_length=MAX_SOURCE, description="email: the plain-text body; sms: the message")
 
     @model_validator(mode="after")
     def _parts(self) -> TemplateSpec:
@@ -61,81 +58,60 @@ class Rendered(BaseModel):
     text: str
 
 
-class RenderError(Exception):
-    """A template that cannot render: the sentence names the template, the part and the reason."""
-
-
-class _StepBudget:
-    """Counts the lines a template's compiled code runs and stops it past STEP_BUDGET: a bound on any loop, nested
-    or not, whatever it iterates over. Only frames of template code are traced."""
-
-    def __init__(self) -> None:
-        self.left = STEP_BUDGET
-
-    def __call__(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "call" and frame.f_code.co_filename == "<template>":
-            return self._count
-        return None
-
-    def _count(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line":
-            self.left -= 1
-            if self.left < 0:
-                raise RenderError(f"it runs more than {STEP_BUDGET} steps (a loop too long?)")
-        return self._count
-
-
-class _Sandbox(SandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, int | float) and abs(right) > 64:
-                raise RenderError("powers above 64 are not allowed")
-            return operator.pow(left, right)
-        size = _size(left) * right if isinstance(right, int) else _size(right) * left if isinstance(left, int) else 0
-        if size > MAX_SEQUENCE:
-            raise RenderError(f"a repeated text or list would be longer than {MAX_SEQUENCE}")
-        result = operator.mul(left, right)
-        if isinstance(result, int) and result.bit_length() > 256:
-            raise RenderError("a number grew beyond 256 bits")
-        return result
-
-
-def _size(value: Any) -> int:
-    return len(value) if isinstance(value, str | list | tuple) else 0
-
-
-def _environment(html: bool) -> _Sandbox:
-    return _Sandbox(autoescape=html, undefined=StrictUndefined, keep_trailing_newline=True)
-
-
-TEXT_ENV, HTML_ENV = _environment(False), _environment(True)
+TEXT_ENV, HTML_ENV = Sandbox(html=False), Sandbox(html=True)
 
 
 def render(spec: TemplateSpec, variables: dict[str, Any]) -> Rendered:
-    """Render every part; RenderError says which part failed and why."""
-    parts = {"subject": (spec.subject, TEXT_ENV), "html": (spec.html, HTML_ENV), "text": (spec.text, TEXT_ENV)}
-    out: dict[str, str | None] = {}
-    for part, (source, env) in parts.items():
-        if source is None:
-            out[part] = None
-            continue
-        previous = sys.gettrace()
-        sys.settrace(_StepBudget())
-        try:
-            result = env.from_string(source).render(variables)
-        except RenderError as exc:
-            raise RenderError(f"template {spec.key}, {part}: {exc}") from None
-        except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-            raise RenderError(f"template {spec.key}, {part}: {type(exc).__name__}: {exc}") from None
-        finally:
-            sys.settrace(previous)
-        if len(result) > MAX_OUTPUT:
-            raise RenderError(f"template {spec.key}, {part}: renders to more than {MAX_OUTPUT} characters")
-        out[part] = result.strip() if part == "subject" else result
-    assert out["text"] is not None
-    return Rendered(subject=out["subject"], html=out["html"], text=out["text"])
+    """Render every part under one budget (engine/messages/sandbox.py); RenderError says which part failed and why.
+
+    Whatever a template does, this returns or raises RenderError within about TIME_BUDGET of CPU, having built at
+    most MEMORY_BUDGET characters or items: a template cannot hang or flood a worker."""
+    sources = {"subject": (spec.subject, TEXT_ENV), "html": (spec.html, HTML_ENV), "text": (spec.text, TEXT_ENV)}
+    compiled: dict[str, Template] = {}
+    for part, (source, env) in sources.items():
+        if source is not None:
+            try:
+                compiled[part] = env.from_string(source)
+            except Exception as exc:  # a syntax error, or nesting too deep to compile
+                raise RenderError(f"template {spec.key}, {part}: {type(exc).__name__}: {exc}") from None
+    out: dict[str, str] = {}
+    with budgeted() as spent:
+        for part, template in compiled.items():
+            spent.new_part()
+            out[part] = _render_part(template, variables, f"template {spec.key}, {part}")
+    subject = out.get("subject")
+    return Rendered(subject=single_line(subject) if subject is not None else None, html=out.get("html"),
+                    text=out["text"])  # fmt: skip
+
+
+def _render_part(template: Template, variables: dict[str, Any], where: str) -> str:
+    try:
+        return _output(template, variables)
+    except RenderError as exc:
+        raise RenderError(f"{where}: {exc}") from None
+    except RecursionError:
+        raise RenderError(f"{where}: it nests too deeply (a macro calling itself?)") from None
+    except MemoryError:
+        raise RenderError(f"{where}: it needs more memory than a worker has") from None
+    except Exception as exc:  # the template's own mistake: an unknown name, a type error, an unsafe access
+        raise RenderError(f"{where}: {type(exc).__name__}: {exc}") from None
+
+
+def _output(template: Template, variables: dict[str, Any]) -> str:
+    """The rendered text, stopped as soon as it passes MAX_OUTPUT characters."""
+    pieces, total = [], 0
+    for piece in template.generate(variables):
+        total += len(piece)
+        if total > MAX_OUTPUT:
+            raise RenderError(f"renders to more than {MAX_OUTPUT} characters")
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def single_line(value: str) -> str:
+    """Text fit for one header line (an email subject): line breaks and other whitespace runs become one space and
+    control characters go, so a member name imported with a line break neither breaks the header nor adds one."""
+    return "".join(c for c in " ".join(value.split()) if c >= " " and c != "\x7f")
 
 
 SAMPLE: dict[str, Any] = {

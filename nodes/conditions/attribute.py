@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from engine.journey.base import ConditionBase
-from engine.journey.compare import Op, check_operands, compare
+from engine.journey.compare import Op, Operand, check_operands, compare
 from engine.journey.facts import MemberFacts
 
 Attribute = Literal["gender", "city", "registered_days_ago", "email_consent", "sms_consent", "birthday_month"]
@@ -17,7 +17,7 @@ class MemberAttribute(ConditionBase):
     kind: Literal["attribute"] = "attribute"
     attribute: Attribute = Field(title="Attribute")
     op: Op = Field("eq", title="Comparison")
-    value: Any = Field(title="Value", description="e.g. female, 上海, 30, true, or a list for 'is one of'.")
+    value: Operand = Field(title="Value", description="e.g. female, 上海, 30, true, or a list for 'is one of'.")
 
     title: ClassVar[str] = "Member attribute"
     help: ClassVar[str] = (

@@ -13,7 +13,12 @@ from engine.journey.facts import MemberFacts
 
 class DidEvent(ConditionBase):
     kind: Literal["did_event"] = "did_event"
-    event: str = Field(title="Event", description="e.g. order_placed, or a custom event such as coupon_viewed")
+    event: str = Field(
+        min_length=1,
+        max_length=64,
+        title="Event",
+        description="e.g. order_placed, or a custom event such as coupon_viewed",
+    )
     where: list[PropertyFilter] = Field(default_factory=list, title="Only when")
 
     title: ClassVar[str] = "Did an event since entering"

@@ -9,12 +9,13 @@ from pydantic import Field
 from engine.journey.base import ConditionBase
 from engine.journey.compare import Op, check_operands, compare
 from engine.journey.facts import MemberFacts
+from engine.ranges import MAX_COUNT, MAX_DAYS, MAX_MONEY
 
 
 class DaysSinceLastOrder(ConditionBase):
     kind: Literal["days_since_last_order"] = "days_since_last_order"
     op: Op = Field("eq", title="Comparison")
-    days: int = Field(ge=0, title="Days", description="e.g. exactly 30 days since the last order")
+    days: int = Field(ge=0, le=MAX_DAYS, title="Days", description="e.g. exactly 30 days since the last order")
 
     title: ClassVar[str] = "Days since last order"
     help: ClassVar[str] = (
@@ -32,9 +33,9 @@ class DaysSinceLastOrder(ConditionBase):
 
 class OrdersInLastDays(ConditionBase):
     kind: Literal["orders_in_last_days"] = "orders_in_last_days"
-    days: int = Field(gt=0, title="Window (days)")
+    days: int = Field(gt=0, le=MAX_DAYS, title="Window (days)")
     op: Op = Field("ge", title="Comparison")
-    count: int = Field(ge=0, title="Orders")
+    count: int = Field(ge=0, le=MAX_COUNT, title="Orders")
 
     title: ClassVar[str] = "Orders in the last N days"
     help: ClassVar[str] = (
@@ -48,9 +49,11 @@ class OrdersInLastDays(ConditionBase):
 
 class SpendInLastDays(ConditionBase):
     kind: Literal["spend_in_last_days"] = "spend_in_last_days"
-    days: int = Field(gt=0, title="Window (days)")
+    days: int = Field(gt=0, le=MAX_DAYS, title="Window (days)")
     op: Op = Field("ge", title="Comparison")
-    amount: float = Field(ge=0, title="Amount", description="In the shop's currency.")
+    amount: float = Field(
+        ge=0, le=float(MAX_MONEY), allow_inf_nan=False, title="Amount", description="In the shop's currency."
+    )
 
     title: ClassVar[str] = "Spend in the last N days"
     help: ClassVar[str] = "The member's total order amount in the last N calendar days (1: today)."
@@ -61,8 +64,8 @@ class SpendInLastDays(ConditionBase):
 
 class BoughtCategory(ConditionBase):
     kind: Literal["bought_category"] = "bought_category"
-    category: str = Field(min_length=1, title="Category", description="e.g. 母婴")
-    days: int = Field(gt=0, title="Window (days)")
+    category: str = Field(min_length=1, max_length=64, title="Category", description="e.g. 母婴")
+    days: int = Field(gt=0, le=MAX_DAYS, title="Window (days)")
 
     title: ClassVar[str] = "Bought a category"
     help: ClassVar[str] = "True when the member ordered in this category in the last N calendar days."
@@ -74,7 +77,10 @@ class BoughtCategory(ConditionBase):
 class TotalSpend(ConditionBase):
     kind: Literal["total_spend"] = "total_spend"
     op: Op = Field("ge", title="Comparison")
-    amount: float = Field(ge=0, title="Amount", description="In the shop's currency, e.g. 5000 (累计消费满5000).")
+    amount: float = Field(
+        ge=0, le=float(MAX_MONEY), allow_inf_nan=False, title="Amount",
+        description="In the shop's currency, e.g. 5000 (累计消费满5000).",
+    )  # fmt: skip
 
     title: ClassVar[str] = "Total spend"
     help: ClassVar[str] = "The member's total order amount over all history."
@@ -85,8 +91,8 @@ class TotalSpend(ConditionBase):
 
 class PrefersCategory(ConditionBase):
     kind: Literal["prefers_category"] = "prefers_category"
-    category: str = Field(min_length=1, title="Category", description="e.g. 母婴")
-    days: int = Field(180, gt=0, title="Window (days)")
+    category: str = Field(min_length=1, max_length=64, title="Category", description="e.g. 母婴")
+    days: int = Field(180, gt=0, le=MAX_DAYS, title="Window (days)")
 
     title: ClassVar[str] = "Prefers a category"
     help: ClassVar[str] = "True when the member spent more in this category than in any other within the window."

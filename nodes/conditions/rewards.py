@@ -9,12 +9,13 @@ from pydantic import Field
 from engine.journey.base import ConditionBase, ShopData
 from engine.journey.compare import Op, check_operands, compare
 from engine.journey.facts import MemberFacts
+from engine.ranges import MAX_POINTS
 
 
 class PointsBalance(ConditionBase):
     kind: Literal["points_balance"] = "points_balance"
     op: Op = Field("ge", title="Comparison")
-    points: int = Field(title="Points")
+    points: int = Field(ge=0, le=MAX_POINTS, title="Points")
 
     title: ClassVar[str] = "Points balance"
     help: ClassVar[str] = "The member's current points balance from the ledger."
@@ -29,7 +30,7 @@ class PointsBalance(ConditionBase):
 
 class HasUnredeemedCoupon(ConditionBase):
     kind: Literal["has_unredeemed_coupon"] = "has_unredeemed_coupon"
-    template: str | None = Field(None, title="Coupon template", description="Empty means any coupon.")
+    template: str | None = Field(None, max_length=64, title="Coupon template", description="Empty means any coupon.")
 
     title: ClassVar[str] = "Has an unredeemed coupon"
     help: ClassVar[str] = "True when the member holds a coupon that is neither used nor expired."

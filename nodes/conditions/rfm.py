@@ -31,7 +31,9 @@ class RfmSegment(ConditionBase):
     kind: Literal["rfm_segment"] = "rfm_segment"
     scheme: Scheme = Field("8", title="Scheme", description="8 (重要价值客户 …) or 11 (Champions …).")
     op: Literal["in", "not_in"] = Field("in", title="Comparison")
-    segments: list[str] = Field(min_length=1, title="Segments", description="e.g. [重要挽留客户, 重要保持客户]")
+    segments: list[str] = Field(
+        min_length=1, max_length=11, title="Segments", description="e.g. [重要挽留客户, 重要保持客户]"
+    )
 
     title: ClassVar[str] = "RFM segment"
     help: ClassVar[str] = "True when the member's segment in the latest RFM run is (or is not) one of these."

@@ -162,7 +162,7 @@ def test_the_cli_validates_a_file_and_exits_non_zero_on_problems(db: None) -> No
     assert good.exit_code == 0, good.output
     assert "journey welcome is valid" in good.output
     assert bad.exit_code != 0
-    assert "the wait must be longer than zero" in bad.output
+    assert "wait-delivery: days must be at least 0 (it is -3)" in bad.output
     blocks = json.loads(schema.output)["$defs"]
     assert {"AddTag", "WaitForEvent", "IfElse"} <= set(blocks)
 

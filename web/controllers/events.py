@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import asyncio
 
-from litestar import Controller, Response, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
+from pydantic import BaseModel, Field
 
+from engine.db import session_scope
 from engine.intake import take_events
+from engine.journey.outbox import UndeliveredEvent, redeliver, undelivered
 from web.auth import require_api_token
 from web.payloads import BatchResult, EventPayload, ItemResult, respond
 from web.temporal import deliver_events
+
+
+class Redeliver(BaseModel):
+    event_ids: list[int] | None = Field(
+        None, max_length=10_000, description="The events to deliver again; empty: every event set aside."
+    )
+
+
+class Redelivered(BaseModel):
+    redelivered: int
 
 
 class EventController(Controller):
@@ -24,3 +37,16 @@ class EventController(Controller):
         outcomes = await asyncio.to_thread(take_events, data.records())
         await deliver_events(state)
         return respond(outcomes, data.is_batch)
+
+    @get("/undelivered", sync_to_thread=True, summary="Events whose delivery to journeys failed: retrying or set aside")
+    def undelivered(self) -> list[UndeliveredEvent]:
+        with session_scope() as session:
+            return undelivered(session, limit=1000)
+
+    @post(
+        "/undelivered/redeliver", sync_to_thread=True, status_code=200,
+        summary="Deliver failed events again with a fresh count of attempts (default: every one set aside)",
+    )  # fmt: skip
+    def redeliver(self, data: JSONBody[Redeliver]) -> Redelivered:
+        with session_scope() as session:
+            return Redelivered(redelivered=redeliver(session, data.event_ids))

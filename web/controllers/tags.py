@@ -12,7 +12,16 @@ from sqlmodel import col
 from engine import clock
 from engine.db import session_scope
 from engine.models import Member
-from engine.tag_rules import RuleReport, TagRuleSpec, apply_rules, delete_rule, rules, save_rule
+from engine.tag_rules import (
+    RuleFailure,
+    RuleReport,
+    TagRuleSpec,
+    apply_rules,
+    delete_rule,
+    rule_failures,
+    rules,
+    save_rule,
+)
 from engine.tagging import add_tag, remove_tag
 from web.auth import require_api_token
 
@@ -54,6 +63,11 @@ class TagRuleController(Controller):
     def apply(self) -> RuleReport:
         with session_scope() as session:
             return apply_rules(session)
+
+    @get("/failures", sync_to_thread=True, summary="Rules that failed for a member (or no longer load), with reasons")
+    def failures(self) -> list[RuleFailure]:
+        with session_scope() as session:
+            return rule_failures(session)
 
 
 class MemberTagController(Controller):

@@ -1,7 +1,7 @@
 """API tokens stored hashed: name, SHA-256 of the token, when made and last used
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import engine.models
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
