@@ -69,6 +69,7 @@ class Settings(BaseSettings):
 
     shop_timezone: str = "Asia/Shanghai"
     shop_currency: str = "CNY"
+    shop_region: str = Field("CN", description="Country (ISO 3166 two letters) of phone numbers given without +code.")
 
     api_token: SecretStr = Field(SecretStr(""), description="Bearer token for /api; empty makes one under VAR_DIR.")
     web_host: str = "127.0.0.1"
@@ -96,6 +97,15 @@ class Settings(BaseSettings):
         if not _CURRENCY.match(value):
             raise ValueError(f"'{value}' is not a three-letter ISO 4217 currency code such as CNY")
         return value
+
+    @field_validator("shop_region")
+    @classmethod
+    def _phone_region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"'{value}' is not a two-letter country code with phone numbers, such as CN")
+        return value.upper()
 
     @field_validator("database_url")
     @classmethod
