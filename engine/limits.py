@@ -8,6 +8,7 @@ importer and the web layer share them. The numbers are documented in README.md (
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -32,7 +33,8 @@ MAX_AMOUNT_DIGITS = 12  # an order's amount is below 10^12 in the shop's currenc
 def check_day(day: date, shown: object = None) -> date:
     """`day` if it lies between EARLIEST and LATEST; ValueError naming the value (`shown`, else the day) if not."""
     if not EARLIEST <= day <= LATEST:
-        raise ValueError(f"'{shown if shown is not None else day}' is outside the years {EARLIEST.year} to {LATEST.year}")
+        shown = day if shown is None else shown
+        raise ValueError(f"'{shown}' is outside the years {EARLIEST.year} to {LATEST.year}")
     return day
 
 
@@ -47,6 +49,18 @@ def check_text(value: str) -> str:
     """`value` unless it holds a NUL character, which PostgreSQL cannot store in text (and no person types)."""
     if "\x00" in value:
         raise ValueError("contains a NUL character (\\u0000), which cannot be stored")
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_line(value: str) -> str:
+    """`value` if it is one line of text: no NUL, no line break or other control character (names, ids, cities, tags
+    end up in message headers and table cells, where a line break does harm)."""
+    check_text(value)
+    if found := _CONTROL.search(value):
+        raise ValueError(f"contains a line break or another control character (U+{ord(found.group()):04X})")
     return value
 
 
@@ -92,9 +106,8 @@ def check_properties(properties: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"nest deeper than {MAX_PROPERTIES_DEPTH} levels")
     size = len(json.dumps(properties, ensure_ascii=False, separators=(",", ":"), default=str).encode())
     if size > MAX_PROPERTIES_BYTES:
-        raise ValueError(
-            f"are {size:,} bytes of JSON; the limit is {MAX_PROPERTIES_BYTES:,} bytes ({MAX_PROPERTIES_BYTES // 1024} KB)"
-        )
+        limit = f"{MAX_PROPERTIES_BYTES:,} bytes ({MAX_PROPERTIES_BYTES // 1024} KB)"
+        raise ValueError(f"are {size:,} bytes of JSON; the limit is {limit}")
     if long := next((key for key in _keys(properties) if len(key) > MAX_PROPERTY_KEY), None):
         raise ValueError(f"key '{long[:20]}…' is longer than {MAX_PROPERTY_KEY} characters")
     if found := next(nul_paths(properties), None):

@@ -2,7 +2,7 @@
 
 Every problem becomes a sentence that names the field and the value, e.g. "amount '-5' is negative".
 Times without an offset are read in the shop's time zone; dates alone mean midnight there. The domains (years
-1900 to 2100, lengths, sizes) are engine.limits'; no text field may hold a NUL character.
+1900 to 2100, lengths, sizes) are engine.limits'; a text field is one line, without NUL or control characters.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from engine.limits import (
     MAX_KEY,
     MAX_TAGS_PER_RECORD,
     check_day,
+    check_line,
     check_moment,
     check_properties,
-    check_text,
 )
 from engine.settings import get_settings, is_time_zone
 
@@ -85,9 +85,9 @@ def parse_moment(value: object, zone: ZoneInfo) -> datetime:
 
 
 def _text(value: object) -> object:
-    """Strip strings; an empty string means "no value"; a NUL character is refused."""
+    """Strip strings; an empty string means "no value"; a NUL, a line break or another control character is refused."""
     if isinstance(value, str):
-        value = check_text(value.strip())
+        value = check_line(value.strip())
         return value or None
     return value
 
@@ -217,7 +217,7 @@ class MemberRecord(_Record):
         if isinstance(value, str):
             value = value.split("|")
         if isinstance(value, list):
-            names = [check_text(name.strip()) for name in value if isinstance(name, str) and name.strip()]
+            names = [check_line(name.strip()) for name in value if isinstance(name, str) and name.strip()]
             if too_long := [name for name in names if len(name) > MAX_KEY]:
                 raise ValueError(f"'{too_long[0][:MAX_KEY]}…' is longer than {MAX_KEY} characters")
             names = list(dict.fromkeys(names))
