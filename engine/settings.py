@@ -144,7 +144,16 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a cron: {reason}")
         return value
 
-    @field_validator("rfm_window_days", "rfm_keep_runs")
+    @field_validator("rfm_window_days")
+    @classmethod
+    def _window(cls, value: int | None) -> int | None:
+        from engine.limits import MAX_WINDOW_DAYS
+
+        if value is not None and not 1 <= value <= MAX_WINDOW_DAYS:
+            raise ValueError(f"{value} is not between 1 and {MAX_WINDOW_DAYS:,} days")
+        return value
+
+    @field_validator("rfm_keep_runs")
     @classmethod
     def _positive(cls, value: int | None) -> int | None:
         if value is not None and value < 1:

@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from engine.limits import MAX_BODY_BYTES
 from engine.settings import get_settings
 from web.controllers import (
     CouponController,
@@ -28,6 +29,7 @@ from web.controllers import (
 )
 from web.errors import EXCEPTION_HANDLERS
 from web.payloads import OneOrManySchema
+from web.requests import IntakeRequest, refuse_nul_in_url
 
 HERE = Path(__file__).parent
 
@@ -62,4 +64,7 @@ def create_app() -> Litestar:
         ),
         plugins=[OneOrManySchema()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_class=IntakeRequest,
+        request_max_body_size=MAX_BODY_BYTES,  # 413 naming the limit (web.errors)
+        before_request=refuse_nul_in_url,
     )

@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 
 from engine.intake import take_events
 from web.auth import require_api_token
+from web.errors import problems
 from web.payloads import BatchResult, EventPayload, ItemResult, respond
 from web.temporal import deliver_events
 
@@ -19,7 +20,10 @@ class EventController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["events"]  # noqa: RUF012
 
-    @post(summary="Record member events; a repeated idempotency key is recorded once")
+    @post(
+        summary="Record member events; a repeated idempotency key is recorded once",
+        responses=problems(400, 409, 413, 422),
+    )
     async def save(self, data: JSONBody[EventPayload], state: State) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_events, data.records())
         await deliver_events(state)
