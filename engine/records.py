@@ -17,7 +17,16 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from engine.limits import (
     MAX_AMOUNT_DIGITS,
@@ -100,6 +109,28 @@ Label = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_
 ExternalId = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=MAX_KEY)]
 
 
+# The words a spreadsheet or a person writes for yes and no, in the casings spreadsheets use.
+_YES = ("true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "1", "是")
+_NO = ("false", "False", "FALSE", "no", "No", "NO", "n", "N", "0", "否")
+
+
+def _consent(value: object) -> object:
+    """true / false, or a CSV cell's word for them; empty means not given."""
+    value = _text(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if value in _YES or value in _NO:
+        return value in _YES
+    raise ValueError(f"'{value}' is not true or false (yes/no, 1/0 and 是/否 are understood too)")
+
+
+Consent = Annotated[
+    bool | None,
+    BeforeValidator(_consent),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": [*_YES, *_NO]}, {"type": "null"}]}),
+]
+
+
 def parse_email(value: str) -> str:
     """An email address by the RFC rules (email-validator; no DNS lookup), lower-cased; ValueError saying why not."""
     try:
@@ -162,8 +193,8 @@ class MemberRecord(_Record):
     timezone: Text = None
     registered_at: datetime | None = None
     tags: list[str] = Field(default_factory=list, description="Tags to add; a CSV cell separates them with |.")
-    email_consent: bool | None = Field(None, description="false records an email opt-out now, true clears it.")
-    sms_consent: bool | None = Field(None, description="false records an SMS opt-out now, true clears it.")
+    email_consent: Consent = Field(None, description="false records an email opt-out now, true clears it.")
+    sms_consent: Consent = Field(None, description="false records an SMS opt-out now, true clears it.")
 
     @field_validator("email")
     @classmethod
@@ -294,7 +325,7 @@ class EventRecord(_Record):
         default_factory=dict, description="At most 32 KB as compact JSON, 5 levels deep, keys up to 64 characters."
     )
     occurred_at: datetime | None = Field(None, description="Defaults to the time the event is received.")
-    idempotency_key: Annotated[str | None, BeforeValidator(_text), Field(max_length=200)] = Field(
+    idempotency_key: Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text)] = Field(
         None, description="Defaults to a digest of member, type, properties and time."
     )
 

@@ -28,15 +28,16 @@ from web.controllers import (
     TagRuleController,
 )
 from web.errors import EXCEPTION_HANDLERS
+from web.openapi import describe_models_exactly
 from web.payloads import OneOrManySchema
-from web.requests import IntakeRequest, refuse_nul_in_url
+from web.requests import IntakeRequest, check_url
 
 HERE = Path(__file__).parent
 
 
 def create_app() -> Litestar:
     get_settings()  # invalid settings stop the app here, with their sentences, rather than at the first request
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             PageController,
             HealthController,
@@ -66,5 +67,7 @@ def create_app() -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_class=IntakeRequest,
         request_max_body_size=MAX_BODY_BYTES,  # 413 naming the limit (web.errors)
-        before_request=refuse_nul_in_url,
+        before_request=check_url,
     )
+    describe_models_exactly(app)
+    return app

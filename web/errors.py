@@ -32,6 +32,19 @@ WHY = {
 }
 
 
+def batch_answers(record: type[BaseModel], *codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI answers of an ingest route (web.payloads.respond): 200 for a batch or a record updated or unchanged
+    (201, inserted, is the route's own), and the given error statuses."""
+    from web.payloads import BatchResult
+
+    done = ResponseSpec(
+        data_container=record | BatchResult,  # type: ignore[arg-type]
+        description="A batch with every item's fate, or one record updated or unchanged",
+        generate_examples=False,
+    )
+    return {200: done, **problems(*codes)}
+
+
 def problems(*codes: int) -> dict[int, ResponseSpec]:
     """OpenAPI answers for a route: the given error statuses, each with the {"problems": [...]} body, plus 401 (every
     /api route but health needs the token)."""

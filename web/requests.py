@@ -1,12 +1,15 @@
 """The request every route receives: a JSON body is checked once, as it is decoded, against what no route takes
-(invalid UTF-8, nesting deeper than MAX_JSON_DEPTH, NUL characters), and the URL's parameters for NUL."""
+(invalid UTF-8, nesting deeper than MAX_JSON_DEPTH, NUL characters); the URL's parameters for NUL and for names
+the route does not take."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from litestar import Request
 from litestar.exceptions import ClientException
+from litestar.handlers import BaseRouteHandler
 
 from engine.limits import MAX_JSON_DEPTH, depth_of, nul_paths
 
@@ -18,8 +21,8 @@ class IntakeRequest(Request):  # type: ignore[type-arg]
         """The decoded body; ClientException (400) naming the problem for bodies no route can take."""
         try:
             value = await super().json()
-        except UnicodeDecodeError as exc:
-            raise ClientException(f"the body is not UTF-8 text (a bad byte at offset {exc.start})") from None
+        except UnicodeDecodeError:
+            raise ClientException(f"the body is not UTF-8 text ({_first_bad_byte(await self.body())})") from None
         except RecursionError:
             raise ClientException(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
         if depth_of(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
@@ -29,8 +32,31 @@ class IntakeRequest(Request):  # type: ignore[type-arg]
         return value
 
 
-async def refuse_nul_in_url(request: Request) -> None:  # type: ignore[type-arg]
-    """Before any route: a NUL character in a path or query parameter is a 400 naming the parameter."""
+def _first_bad_byte(body: bytes) -> str:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"byte {body[exc.start]:#04x} at offset {exc.start}"
+    return "a string that is not"
+
+
+# What a handler's signature names that is not a query parameter.
+_NOT_QUERY = frozenset({"data", "state", "request", "scope", "socket", "headers", "cookies", "query", "body"})
+
+
+async def check_url(request: Request) -> None:  # type: ignore[type-arg]
+    """Before any route: a NUL character in a path or query parameter, or an /api query parameter the route does
+    not take (a typo such as `limt` would otherwise be ignored without a word), is a 400 naming the parameter."""
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if isinstance(value, str) and "\x00" in value:
             raise ClientException(f"{name} {NUL}")
+    if request.url.path.startswith("/api/"):
+        taken = _query_names(request.route_handler) - request.path_params.keys()
+        if unknown := sorted(set(request.query_params) - taken):
+            takes = f"it takes {', '.join(sorted(taken))}" if taken else "it takes none"
+            raise ClientException(f"unknown query parameter {', '.join(unknown)}; {takes}")
+
+
+@cache
+def _query_names(handler: BaseRouteHandler) -> frozenset[str]:
+    return frozenset(handler.parsed_fn_signature.parameters) - _NOT_QUERY

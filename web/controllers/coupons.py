@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, post, put
 from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,6 +15,21 @@ from engine.settings import get_settings
 from web.auth import require_api_token
 from web.errors import problems
 from web.params import TemplateKey
+
+
+class TemplateBody(CouponSpec):
+    """A template as PUT sends it: the path names the key; a key in the body too must be the same one."""
+
+    key: str | None = Field(None, description="Optional: the key in the path")  # type: ignore[assignment]
+
+    def for_key(self, key: str) -> CouponSpec:
+        """The template under the path's `key`; InputError naming both keys when the body names another one."""
+        if self.key is not None and self.key != key:
+            raise InputError([f"the path names template '{key}' but the body names '{self.key}'; they must agree"])
+        try:
+            return CouponSpec.model_validate({**dict(self), "key": key})
+        except ValidationError as exc:
+            raise InputError(problems_of(exc)) from None
 
 
 class IssueRequest(BaseModel):
@@ -47,14 +60,8 @@ class CouponController(Controller):
         "/templates/{key:str}", sync_to_thread=True, summary="Create or replace a template; 400 names every problem",
         responses=problems(400, 413),
     )  # fmt: skip
-    def save(self, key: TemplateKey, data: JSONBody[dict[str, Any]]) -> CouponSpec:
-        if "key" in data and data["key"] != key:
-            named = str(data["key"])[:80]
-            raise InputError([f"the path names template '{key}' but the body names '{named}'; they must agree"])
-        try:
-            spec = CouponSpec.model_validate(data | {"key": key})
-        except ValidationError as exc:
-            raise InputError(problems_of(exc)) from None
+    def save(self, key: TemplateKey, data: JSONBody[TemplateBody]) -> CouponSpec:
+        spec = data.for_key(key)
         with session_scope() as session:
             save_template(session, spec, utc_now())
         return spec

@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from engine.intake import take_events
 from web.auth import require_api_token
-from web.errors import problems
+from web.errors import batch_answers
 from web.payloads import BatchResult, EventPayload, ItemResult, respond
 from web.temporal import deliver_events
 
@@ -22,7 +22,7 @@ class EventController(Controller):
 
     @post(
         summary="Record member events; a repeated idempotency key is recorded once",
-        responses=problems(400, 409, 413, 422),
+        responses=batch_answers(ItemResult, 400, 409, 413, 422),
     )
     async def save(self, data: JSONBody[EventPayload], state: State) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_events, data.records())

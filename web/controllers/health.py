@@ -34,6 +34,7 @@ class HealthController(Controller):
 
     @get(
         summary="Database, Temporal and worker status (no token needed)",
+        security=[{}],  # the one route without the token
         responses={503: ResponseSpec(Health, description="The database, Temporal or a worker is unreachable")},
     )
     async def check(self, state: State) -> Response[Health]:

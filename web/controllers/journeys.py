@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from engine.ab.splits import SplitReport, live_split, split_report, write_outcomes_csv
@@ -40,7 +40,15 @@ class StatusChange(BaseModel):
 class Enrollment(BaseModel):
     """Members by id (a pasted or uploaded list), or every member a filter selects; not both."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # one_way_to_choose, as the schema says it
+            "oneOf": [
+                {"required": ["member_ids"], "properties": {"member_ids": {"minItems": 1}}},
+                {"required": ["where"], "properties": {"where": {"not": {"type": "null"}}}},
+            ]
+        },
+    )
 
     member_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY)]] = Field(
         default_factory=list, max_length=10_000
@@ -93,7 +101,7 @@ class JourneyController(Controller):
         self,
         key: JourneyKey,
         block: BlockId,
-        alpha: FromQuery[float] = 0.05,
+        alpha: Annotated[float, Parameter(gt=0, lt=1, description="Significance level")] = 0.05,
         sequential: FromQuery[bool] = False,
     ) -> SplitReport:
         if not 0 < alpha < 1:

@@ -13,7 +13,7 @@ from engine.db import session_scope
 from engine.intake import take_members
 from engine.members import MemberPage, MemberProfile, list_members, member_profile
 from web.auth import require_api_token
-from web.errors import problems
+from web.errors import batch_answers, problems
 from web.params import Limit, MemberId, Offset, Search
 from web.payloads import BatchResult, ItemResult, MemberPayload, respond
 from web.temporal import deliver_events
@@ -24,7 +24,7 @@ class MemberController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["members"]  # noqa: RUF012
 
-    @post(summary="Add or update members (upsert on member_id)", responses=problems(400, 413))
+    @post(summary="Add or update members (upsert on member_id)", responses=batch_answers(ItemResult, 400, 413))
     async def save(self, data: JSONBody[MemberPayload], state: State) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_members, data.records(), added_by="api")
         await deliver_events(state)

@@ -9,9 +9,10 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from engine.db import session_scope
 from engine.limits import EARLIEST, LATEST, MAX_WINDOW_DAYS, check_day
@@ -32,7 +33,7 @@ class RecomputeOrder(BaseModel):
     window_days: int | None = Field(
         None, ge=1, le=MAX_WINDOW_DAYS, description="Only orders in the N days before as_of."
     )
-    apply_tag_rules: bool = True
+    apply_tag_rules: StrictBool = True
 
     @field_validator("as_of")
     @classmethod
@@ -51,8 +52,12 @@ class RfmController(Controller):
     tags = ["rfm"]  # noqa: RUF012
 
     @post(
-        "/recompute", summary="Recompute RFM (then the tag rules) now; wait=true answers when it is done",
-        responses=problems(400, 413, 503),
+        "/recompute", status_code=HTTP_202_ACCEPTED,
+        summary="Recompute RFM (then the tag rules) now; wait=true answers 200 when it is done",
+        responses={
+            HTTP_200_OK: ResponseSpec(RecomputeStarted, description="wait=true: the run is done"),
+            **problems(400, 413, 503),
+        },
     )  # fmt: skip
     async def recompute(
         self, data: JSONBody[RecomputeOrder], state: State, wait: FromQuery[bool] = False

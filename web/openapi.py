@@ -1,0 +1,49 @@
+"""The OpenAPI document says what the API really takes and answers: each component that is one of our pydantic
+models is pydantic's own JSON Schema of it, replacing the one Litestar derives.
+
+Litestar's derivation loses what pydantic knows: a constraint inside an optional field (a name of at most 200
+characters), `extra="forbid"` (additionalProperties: false), a decimal taken as a number or a string and answered
+as a string ("120.50"). Pydantic's validation-mode schema states all of them, and it also describes the answers,
+since every answer is a model that validates against its own schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from pydantic import BaseModel
+
+REF = "#/components/schemas/{model}"
+
+
+def describe_models_exactly(app: Litestar) -> None:
+    """Replace, in `app`'s OpenAPI document (built once, then served as is), every component schema named after
+    exactly one pydantic model class with that model's JSON Schema; the models it refers to become components too.
+    """
+    components: dict[str, Any] = app.openapi_schema.components.schemas
+    models = _models_by_name()
+    for name in sorted(components):
+        model = models.get(name)
+        if model is None:
+            continue
+        schema = model.model_json_schema(ref_template=REF, mode="validation")
+        for nested, definition in schema.pop("$defs", {}).items():
+            components[nested] = definition
+        components[name] = schema
+
+
+def _models_by_name() -> dict[str, type[BaseModel]]:
+    """Every pydantic model class loaded, by class name; a name two classes share is left out (ambiguous)."""
+    found: dict[str, type[BaseModel]] = {}
+    shared: set[str] = set()
+    pending: list[type[BaseModel]] = [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            if model.__pydantic_generic_metadata__["origin"] is not None:
+                continue  # a parametrised generic, e.g. OneOrMany[MemberRecord]: documented by its plugin
+            if model.__name__ in found and found[model.__name__] is not model:
+                shared.add(model.__name__)
+            found[model.__name__] = model
+    return {name: model for name, model in found.items() if name not in shared}
