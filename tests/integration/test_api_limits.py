@@ -50,7 +50,8 @@ async def test_a_body_over_the_limit_is_413_naming_its_size_and_the_limit(client
     assert await answers(response) == (
         413,
         [
-            f"the request body is {len(body):,} bytes; the limit is 4,194,304 bytes (4 MB): send fewer records per request"
+            f"the request body is {len(body):,} bytes; the limit is 4,194,304 bytes (4 MB): "
+            "send fewer records per request"
         ],
     )
     assert count(Member) == 0
@@ -205,6 +206,7 @@ async def test_values_outside_their_domain_are_refused_with_the_field_named(
         ("limit=0", "limit must be at least 1"),
         ("q=a%00b", "q contains a NUL character (\\u0000), which cannot be stored"),
         (f"q={'x' * 201}", "q is longer than 200 characters"),
+        ("limt=10", "unknown query parameter limt; it takes limit, offset, q"),
     ],
 )
 async def test_listing_parameters_out_of_range_are_400(
