@@ -192,7 +192,17 @@ class MemberRecord(_Record):
     city: Label = None
     timezone: Text = None
     registered_at: datetime | None = None
-    tags: list[str] = Field(default_factory=list, description="Tags to add; a CSV cell separates them with |.")
+    tags: Annotated[
+        list[str],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string", "maxLength": MAX_KEY}},
+                    {"type": "string", "description": "tags separated by |, as in a CSV cell"},
+                ]
+            }
+        ),
+    ] = Field(default_factory=list, description=f"Tags to add (at most {MAX_TAGS_PER_RECORD}).")
     email_consent: Consent = Field(None, description="false records an email opt-out now, true clears it.")
     sms_consent: Consent = Field(None, description="false records an SMS opt-out now, true clears it.")
 

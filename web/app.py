@@ -30,7 +30,7 @@ from web.controllers import (
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import describe_models_exactly
 from web.payloads import OneOrManySchema
-from web.requests import IntakeRequest, check_url
+from web.requests import IntakeRequest, StrictJsonModels, check_url
 
 HERE = Path(__file__).parent
 
@@ -63,7 +63,7 @@ def create_app() -> Litestar:
             ),
             security=[{"bearer": []}],
         ),
-        plugins=[OneOrManySchema()],
+        plugins=[OneOrManySchema(), StrictJsonModels()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_class=IntakeRequest,
         request_max_body_size=MAX_BODY_BYTES,  # 413 naming the limit (web.errors)

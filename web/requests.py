@@ -4,12 +4,17 @@ the route does not take."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request
+from litestar._signature.types import ExtendedMsgSpecValidationError  # what Litestar's own pydantic decoder raises
 from litestar.exceptions import ClientException
 from litestar.handlers import BaseRouteHandler
+from litestar.plugins.pydantic import PydanticInitPlugin
+from litestar.serialization import encode_json
+from pydantic import BaseModel, ValidationError
 
 from engine.limits import MAX_JSON_DEPTH, depth_of, nul_paths
 
@@ -38,6 +43,27 @@ def _first_bad_byte(body: bytes) -> str:
     except UnicodeDecodeError as exc:
         return f"byte {body[exc.start]:#04x} at offset {exc.start}"
     return "a string that is not"
+
+
+def is_model(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, BaseModel)
+
+
+def validate_as_json(model: type[BaseModel], value: Any) -> BaseModel:
+    """A body's model, validated as pydantic validates JSON in strict mode: each value must have the JSON type the
+    schema gives (no 0 for false, no "5" for 5), while dates, times and decimals still come as strings."""
+    try:
+        return model.model_validate_json(encode_json(value), strict=True)
+    except ValidationError as exc:  # Litestar turns this one into a 400 naming each field
+        raise ExtendedMsgSpecValidationError(errors=cast("list[dict[str, Any]]", exc.errors())) from exc
+
+
+class StrictJsonModels(PydanticInitPlugin):
+    """Litestar's pydantic plugin, with request bodies validated by `validate_as_json` rather than leniently."""
+
+    @classmethod
+    def decoders(cls, validate_strict: bool = False) -> list[tuple[Callable[[Any], bool], Callable[[Any, Any], Any]]]:
+        return [(is_model, validate_as_json), *super().decoders(validate_strict)]
 
 
 # What a handler's signature names that is not a query parameter.

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.db import session_scope
 from engine.limits import EARLIEST, LATEST, MAX_WINDOW_DAYS, check_day
@@ -33,7 +33,7 @@ class RecomputeOrder(BaseModel):
     window_days: int | None = Field(
         None, ge=1, le=MAX_WINDOW_DAYS, description="Only orders in the N days before as_of."
     )
-    apply_tag_rules: StrictBool = True
+    apply_tag_rules: bool = True
 
     @field_validator("as_of")
     @classmethod
