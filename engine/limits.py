@@ -82,6 +82,15 @@ def nul_paths(value: Any, path: str = "") -> Iterator[str]:
             yield from nul_paths(item, f"{path}.{index}" if path else str(index))
 
 
+def nul_problem(value: Any) -> str | None:
+    """The sentence for the first NUL character in a JSON-like value (a body, a YAML file's data), or None; the
+    one check for anything that reaches the database as text or JSON, which PostgreSQL refuses to store."""
+    where = next(nul_paths(value), None)
+    if where is None:
+        return None
+    return f"{where or 'the value'} contains a NUL character (\\u0000), which cannot be stored"
+
+
 def depth_of(value: Any, limit: int) -> int:
     """How deeply a JSON-like value nests (a scalar is 0, [] or {} is 1), counted up to `limit` + 1 at most, so
     a hostile value costs no more than the limit to measure."""
@@ -110,8 +119,8 @@ def check_properties(properties: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"are {size:,} bytes of JSON; the limit is {limit}")
     if long := next((key for key in _keys(properties) if len(key) > MAX_PROPERTY_KEY), None):
         raise ValueError(f"key '{long[:20]}…' is longer than {MAX_PROPERTY_KEY} characters")
-    if found := next(nul_paths(properties), None):
-        raise ValueError(f"{found} contains a NUL character (\\u0000), which cannot be stored")
+    if problem := nul_problem(properties):
+        raise ValueError(problem)
     return properties
 
 

@@ -16,7 +16,7 @@ from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.serialization import encode_json
 from pydantic import BaseModel, ValidationError
 
-from engine.limits import MAX_JSON_DEPTH, depth_of, nul_paths
+from engine.limits import MAX_JSON_DEPTH, depth_of, nul_problem
 
 NUL = "contains a NUL character (\\u0000), which cannot be stored"
 
@@ -32,8 +32,8 @@ class IntakeRequest(Request):  # type: ignore[type-arg]
             raise ClientException(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
         if depth_of(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             raise ClientException(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-        if (where := next(nul_paths(value), None)) is not None:
-            raise ClientException(f"{where or 'body'} {NUL}")
+        if problem := nul_problem(value):
+            raise ClientException(problem)
         return value
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine.errors import InputError
 from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.timing import TimeOfDay
+from engine.limits import nul_problem
 from nodes import Block, Condition
 
 JOURNEY_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -113,9 +114,12 @@ def read_journey_file(path: Path) -> Any:
     except OSError as exc:
         raise InputError([f"{path}: {exc.strerror}"]) from None
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InputError([f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
+    if problem := nul_problem(data):
+        raise InputError([f"{path}: {problem}"])
+    return data
 
 
 def to_yaml(journey: JourneyDefinition) -> str:
