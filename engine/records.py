@@ -258,7 +258,9 @@ class MemberRecord(_Record):
         if isinstance(value, str):
             value = value.split("|")
         if isinstance(value, list):
-            names = [check_line(name.strip()) for name in value if isinstance(name, str) and name.strip()]
+            if any(not isinstance(name, str) for name in value):
+                raise ValueError("are not all text: give a list of tag names")
+            names = [check_line(name.strip()) for name in value if name.strip()]
             if too_long := [name for name in names if len(name) > MAX_KEY]:
                 raise ValueError(f"'{too_long[0][:MAX_KEY]}…' is longer than {MAX_KEY} characters")
             names = list(dict.fromkeys(names))

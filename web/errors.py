@@ -75,6 +75,7 @@ _PARAMETER_WORDS = (
     (re.compile(r"^Expected `int`, got `\w+`$"), "must be a whole number"),
     (re.compile(r"^Expected `float`, got `\w+`$"), "must be a number"),
     (re.compile(r"^Expected `bool`, got `\w+`$"), "must be true or false"),
+    (re.compile(r"^Unable to extract tag using discriminator '(\w+)'$"), "needs its {0}"),
 )
 
 
@@ -83,7 +84,7 @@ def _sentence(key: str, message: str) -> str:
     message = message.removeprefix("Value error, ")
     for pattern, words in _PARAMETER_WORDS:
         if found := pattern.match(message):
-            message = words.format(*(f"{int(number):,}" for number in found.groups()))
+            message = words.format(*(f"{int(part):,}" if part.isdigit() else part for part in found.groups()))
             break
     message = "is required" if message == "Field required" else message[0].lower() + message[1:]
     parts = key.split(".")

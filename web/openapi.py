@@ -31,6 +31,28 @@ def describe_models_exactly(app: Litestar) -> None:
         for nested, definition in schema.pop("$defs", {}).items():
             components[nested] = definition
         components[name] = schema
+    _discriminators_are_required(components)
+
+
+def _discriminators_are_required(components: dict[str, Any]) -> None:
+    """A union told apart by a field (a condition's `kind`) needs that field in the request even where the model
+    gives it a default; JSON Schema validators do not read `discriminator`, so each member requires it."""
+    for schema in list(components.values()):
+        for union in _discriminated(schema):
+            field = union["discriminator"]["propertyName"]
+            for target in union["discriminator"].get("mapping", {}).values():
+                member = components.get(target.removeprefix("#/components/schemas/"))
+                if isinstance(member, dict) and field not in member.setdefault("required", []):
+                    member["required"].append(field)
+
+
+def _discriminated(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        found = [value] if isinstance(value.get("discriminator"), dict) else []
+        return found + [union for item in value.values() for union in _discriminated(item)]
+    if isinstance(value, list):
+        return [union for item in value for union in _discriminated(item)]
+    return []
 
 
 def _models_by_name() -> dict[str, type[BaseModel]]:
