@@ -101,6 +101,14 @@ def _text(value: object) -> object:
     return value
 
 
+def _given(value: object) -> object:
+    """A date or time as given: an empty string is refused (leaving the field out, or null, means no value; the
+    importer leaves empty cells out)."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("is empty: leave it out or give null")
+    return _text(value)
+
+
 Text = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_text)]  # gender, timezone, channel
 Name = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text)]
 Email = Annotated[Annotated[str, Field(max_length=254)] | None, BeforeValidator(_text)]
@@ -199,6 +207,7 @@ class MemberRecord(_Record):
                 "anyOf": [
                     {"type": "array", "items": {"type": "string", "maxLength": MAX_KEY}},
                     {"type": "string", "description": "tags separated by |, as in a CSV cell"},
+                    {"type": "null", "description": "none given"},
                 ]
             }
         ),
@@ -219,7 +228,7 @@ class MemberRecord(_Record):
     @field_validator("birthday", mode="before")
     @classmethod
     def _birthday(cls, value: object) -> object:
-        value = _text(value)
+        value = _given(value)
         if isinstance(value, str):
             try:
                 day = date.fromisoformat(value)
@@ -247,7 +256,7 @@ class MemberRecord(_Record):
     @field_validator("registered_at", mode="before")
     @classmethod
     def _registered_at(cls, value: object, info: ValidationInfo) -> object:
-        value = _text(value)
+        value = _given(value)
         return None if value is None else parse_moment(value, _zone(info))
 
     @field_validator("tags", mode="before")
@@ -356,7 +365,7 @@ class EventRecord(_Record):
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _occurred_at(cls, value: object, info: ValidationInfo) -> object:
-        value = _text(value)
+        value = _given(value)
         return None if value is None else parse_moment(value, _zone(info))
 
     def key(self) -> str:
