@@ -272,7 +272,9 @@ def journey_enroll(
 
     members = list(member or [])
     if csv_file is not None:
-        with csv_file.open(encoding="utf-8-sig", newline="") as handle:
+        from engine.importer import text_encoding
+
+        with csv_file.open(encoding=text_encoding(csv_file), newline="") as handle:
             members += [row["member_id"].strip() for row in csv.DictReader(handle) if row.get("member_id", "").strip()]
     with session_scope() as session:
         journey, plan = live_plan(session, key)

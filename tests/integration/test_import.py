@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.importer import import_csv
+from engine.importer import import_csv, text_encoding
 from engine.models import Event, Member, MemberTag, Order, Tag
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
@@ -349,3 +349,15 @@ def test_the_cli_takes_an_encoding_and_says_how_it_read_the_file(tmp_path: Path)
     assert "members: 1 inserted, 0 updated, 0 unchanged, 0 rejected" in named.stdout
     assert unknown.returncode != 0
     assert "'klingon' is not an encoding Python knows, such as utf-8 or gb18030" in unknown.stderr
+
+
+def test_other_shop_files_are_opened_in_the_encoding_they_are_in(tmp_path: Path) -> None:
+    gbk, bom, plain = tmp_path / "gbk.csv", tmp_path / "bom.csv", tmp_path / "plain.csv"
+    gbk.write_bytes("member_id\n张三\n".encode("gbk"))
+    bom.write_bytes("member_id\n张三\n".encode("utf-8-sig"))
+    plain.write_bytes(b"member_id\nM1\n")
+
+    found = [text_encoding(path) for path in (gbk, bom, plain)]
+
+    assert found == ["gb18030", "utf-8-sig", "utf-8"]
+    assert [path.read_text(encoding=codec).splitlines()[1] for path, codec in zip((gbk, bom), found)] == ["张三"] * 2
