@@ -2,7 +2,7 @@
 checks before anything is stored or handed to a workflow.
 
 Each check raises ValueError with a sentence that names the value and the limit, so pydantic validators, the
-importer and the web layer share them. The numbers are documented in README.md ("Limits").
+importer and the web layer share them. README.md documents them (Getting data in, RFM).
 """
 
 from __future__ import annotations

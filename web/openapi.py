@@ -9,6 +9,7 @@ since every answer is a model that validates against its own schema.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from litestar import Litestar
@@ -24,14 +25,17 @@ def describe_models_exactly(app: Litestar) -> None:
     components: dict[str, Any] = app.openapi_schema.components.schemas
     models = _models_by_name()
     for name in sorted(components):
-        model = models.get(name)
-        if model is None:
-            continue
-        schema = model.model_json_schema(ref_template=REF, mode="validation")
-        for nested, definition in schema.pop("$defs", {}).items():
-            components[nested] = definition
-        components[name] = schema
+        if (model := models.get(name)) is not None:
+            components.update(_exact_schemas(model))
     _discriminators_are_required(components)
+
+
+@cache
+def _exact_schemas(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema and those of the models it refers to, by component name (computed once: every app
+    of the process describes the same models)."""
+    schema = model.model_json_schema(ref_template=REF, mode="validation")
+    return {**schema.pop("$defs", {}), model.__name__: schema}
 
 
 def _discriminators_are_required(components: dict[str, Any]) -> None:
@@ -55,6 +59,7 @@ def _discriminated(value: Any) -> list[dict[str, Any]]:
     return []
 
 
+@cache
 def _models_by_name() -> dict[str, type[BaseModel]]:
     """Every pydantic model class loaded, by class name; a name two classes share is left out (ambiguous)."""
     found: dict[str, type[BaseModel]] = {}
