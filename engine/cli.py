@@ -99,21 +99,28 @@ def db_upgrade() -> None:
     console.print("database is up to date")
 
 
+ENCODING_HELP = "The file's encoding, e.g. utf-8 or gb18030 (GBK); default: UTF-8 if it reads as such, else GB18030."
+
+
 @import_app.command("members")
 def import_members(
     file: Annotated[Path, typer.Argument(help="CSV with member_id,name,email,phone,birthday,…")],
+    encoding: Annotated[str | None, typer.Option("--encoding", help=ENCODING_HELP)] = None,
 ) -> None:
     """Import members: member_id,name,email,phone,birthday,gender,city,timezone,registered_at,tags (tags a|b)."""
-    _import(file, "members")
+    _import(file, "members", encoding)
 
 
 @import_app.command("orders")
-def import_orders(file: Annotated[Path, typer.Argument(help="CSV with order_id,member_id,placed_at,amount,…")]) -> None:
+def import_orders(
+    file: Annotated[Path, typer.Argument(help="CSV with order_id,member_id,placed_at,amount,…")],
+    encoding: Annotated[str | None, typer.Option("--encoding", help=ENCODING_HELP)] = None,
+) -> None:
     """Import orders: order_id,member_id,placed_at,amount,category,channel,coupon_code (first four required)."""
-    _import(file, "orders")
+    _import(file, "orders", encoding)
 
 
-def _import(file: Path, kind: str) -> None:
+def _import(file: Path, kind: str, encoding: str | None) -> None:
     from engine.db import upgrade
     from engine.importer import count_rows, import_csv
 
@@ -123,7 +130,14 @@ def _import(file: Path, kind: str) -> None:
     columns = (TextColumn(f"{file.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=False) as progress:
         task = progress.add_task("import", total=total)
-        report = import_csv(file, kind, on_progress=lambda line: progress.update(task, completed=min(line, total)))  # type: ignore[arg-type]
+        report = import_csv(
+            file,
+            kind,  # type: ignore[arg-type]
+            encoding=encoding,
+            on_progress=lambda line: progress.update(task, completed=min(line, total)),
+        )
+    if report.encoding != "UTF-8":
+        errors.print(f"{file.name}: read as {report.encoding}", highlight=False)
     for line in report.problem_lines():
         errors.print(line, highlight=False, soft_wrap=True)
     console.print(
@@ -295,7 +309,9 @@ def journey_enroll(
 
     members = list(member or [])
     if csv_file is not None:
-        with csv_file.open(encoding="utf-8-sig", newline="") as handle:
+        from engine.importer import text_encoding
+
+        with csv_file.open(encoding=text_encoding(csv_file), newline="") as handle:
             members += [row["member_id"].strip() for row in csv.DictReader(handle) if row.get("member_id", "").strip()]
     with session_scope() as session:
         journey, plan = live_plan(session, key)

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from engine.cli_output import print_table
 from engine.errors import InputError
+from engine.limits import MAX_WINDOW_DAYS, check_day
 from engine.settings import get_settings
 
 rfm_app = typer.Typer(help="RFM: score members by recency, frequency and spend; 8 and 11 segments.")
@@ -31,8 +32,8 @@ def rfm_recompute(
     from engine.rfm.recompute import recompute_for_shop
 
     day = _date(as_of) if as_of else None
-    if window_days is not None and window_days < 1:
-        raise InputError([f"--window-days {window_days} is not a positive number of days"])
+    if window_days is not None and not 1 <= window_days <= MAX_WINDOW_DAYS:
+        raise InputError([f"--window-days {window_days} is not between 1 and {MAX_WINDOW_DAYS:,} days"])
     run = recompute_for_shop(get_settings(), run_key=f"cli:{uuid.uuid4()}", as_of=day, window_days=window_days)
     took = (run.finished_at - run.started_at).total_seconds()
     console.print(
@@ -65,6 +66,10 @@ def rfm_summary(as_json: Annotated[bool, typer.Option("--json", help="Print the 
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InputError([f"--as-of '{text}' is not a date YYYY-MM-DD"]) from None
+    try:
+        return check_day(day, text)
+    except ValueError as exc:
+        raise InputError([f"--as-of {exc}"]) from None

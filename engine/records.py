@@ -1,7 +1,8 @@
 """The shapes members, orders and events arrive in (CSV rows, API bodies), validated without a database.
 
 Every problem becomes a sentence that names the field and the value, e.g. "amount '-5' is negative".
-Times without an offset are read in the shop's time zone; dates alone mean midnight there.
+Times without an offset are read in the shop's time zone; dates alone mean midnight there. The domains (years
+1900 to 2100, lengths, sizes) are engine.limits'; a text field is one line, without NUL or control characters.
 """
 
 from __future__ import annotations
@@ -14,8 +15,28 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
+from engine.limits import (
+    MAX_AMOUNT_DIGITS,
+    MAX_KEY,
+    MAX_TAGS_PER_RECORD,
+    check_day,
+    check_line,
+    check_moment,
+    check_properties,
+)
 from engine.settings import get_settings, is_time_zone
 
 BUILT_IN_EVENT_TYPES = (
@@ -23,7 +44,8 @@ BUILT_IN_EVENT_TYPES = (
 )  # fmt: skip
 CHANNELS = ("online", "store", "mini-program")
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What Excel makes of a long number in a cell it thinks numeric, e.g. 13800138000 -> 1.38001E+10.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+$")
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _GENDERS = {
     "female": "female", "f": "female", "woman": "female", "女": "female",
@@ -44,8 +66,15 @@ def _zone(info: ValidationInfo) -> ZoneInfo:
     return zone if isinstance(zone, ZoneInfo) else get_settings().shop_zone
 
 
+def _region(info: ValidationInfo) -> str:
+    context = info.context or {}
+    region = context.get("region")
+    return region if isinstance(region, str) else get_settings().shop_region
+
+
 def parse_moment(value: object, zone: ZoneInfo) -> datetime:
-    """An ISO date or datetime as an aware datetime; naive values are in `zone`, a bare date is midnight."""
+    """An ISO date or datetime as an aware datetime; naive values are in `zone`, a bare date is midnight. Raises
+    ValueError naming the value when it is not ISO or falls outside the years 1900 to 2100 (engine.limits)."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -60,23 +89,82 @@ def parse_moment(value: object, zone: ZoneInfo) -> datetime:
             ) from None
     else:
         raise ValueError(f"'{value}' is not a date or date-time")
+    check_moment(moment, value)
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def _text(value: object) -> object:
-    """Strip strings; an empty string means "no value"."""
+    """Strip strings; an empty string means "no value"; a NUL, a line break or another control character is refused."""
     if isinstance(value, str):
-        value = value.strip()
+        value = check_line(value.strip())
         return value or None
     return value
 
 
-Text = Annotated[str | None, BeforeValidator(_text)]
+def _given(value: object) -> object:
+    """A date or time as given: an empty string is refused (leaving the field out, or null, means no value; the
+    importer leaves empty cells out)."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("is empty: leave it out or give null")
+    return _text(value)
+
+
+Text = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_text)]  # gender, timezone, channel
 Name = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text)]
 Email = Annotated[Annotated[str, Field(max_length=254)] | None, BeforeValidator(_text)]
 Phone = Annotated[Annotated[str, Field(max_length=32)] | None, BeforeValidator(_text)]
 Label = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_text)]  # city, category, coupon
-ExternalId = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=64)]
+ExternalId = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=MAX_KEY)]
+
+
+# The words a spreadsheet or a person writes for yes and no, in the casings spreadsheets use.
+_YES = ("true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "1", "是")
+_NO = ("false", "False", "FALSE", "no", "No", "NO", "n", "N", "0", "否")
+
+
+def _consent(value: object) -> object:
+    """true / false, or a CSV cell's word for them; empty means not given."""
+    value = _text(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if value in _YES or value in _NO:
+        return value in _YES
+    raise ValueError(f"'{value}' is not true or false (yes/no, 1/0 and 是/否 are understood too)")
+
+
+Consent = Annotated[
+    bool | None,
+    BeforeValidator(_consent),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": [*_YES, *_NO]}, {"type": "null"}]}),
+]
+
+
+def parse_email(value: str) -> str:
+    """An email address by the RFC rules (email-validator; no DNS lookup), lower-cased; ValueError saying why not."""
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        reason = str(exc).rstrip(".").replace("The email address ", "it ")
+        raise ValueError(f"'{value}' is not an email address: {reason[0].lower()}{reason[1:]}") from None
+    return checked.normalized.lower()
+
+
+def parse_phone(value: str, region: str) -> str:
+    """A phone number in E.164 (+8613800138000); numbers without +country are read in `region` (SHOP_REGION).
+    ValueError naming the value for scientific notation (a spreadsheet's rewrite of a long number) and for
+    anything phonenumbers does not take for a valid number."""
+    if _SCIENTIFIC.match(value):
+        raise ValueError(
+            f"'{value}' is a number in scientific notation, as spreadsheets write long numbers; "
+            "format the column as text and export again"
+        )
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"'{value}' is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"'{value}' is not a valid phone number for {region} or with its +country code")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _hashable(value: object) -> object:
@@ -112,27 +200,42 @@ class MemberRecord(_Record):
     city: Label = None
     timezone: Text = None
     registered_at: datetime | None = None
-    tags: list[str] = Field(default_factory=list, description="Tags to add; a CSV cell separates them with |.")
-    email_consent: bool | None = Field(None, description="false records an email opt-out now, true clears it.")
-    sms_consent: bool | None = Field(None, description="false records an SMS opt-out now, true clears it.")
+    tags: Annotated[
+        list[str],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string", "maxLength": MAX_KEY}},
+                    {"type": "string", "description": "tags separated by |, as in a CSV cell"},
+                    {"type": "null", "description": "none given"},
+                ]
+            }
+        ),
+    ] = Field(default_factory=list, description=f"Tags to add (at most {MAX_TAGS_PER_RECORD}).")
+    email_consent: Consent = Field(None, description="false records an email opt-out now, true clears it.")
+    sms_consent: Consent = Field(None, description="false records an SMS opt-out now, true clears it.")
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError(f"'{value}' is not an email address")
-        return value.lower() if value else value
+        return None if value is None else parse_email(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else parse_phone(value, _region(info))
 
     @field_validator("birthday", mode="before")
     @classmethod
     def _birthday(cls, value: object) -> object:
-        value = _text(value)
+        value = _given(value)
         if isinstance(value, str):
             try:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 raise ValueError(f"'{value}' is not an ISO date such as 1990-02-28") from None
-        return value
+            return check_day(day, value)
+        return check_day(value) if isinstance(value, date) and not isinstance(value, datetime) else value
 
     @field_validator("gender")
     @classmethod
@@ -153,7 +256,7 @@ class MemberRecord(_Record):
     @field_validator("registered_at", mode="before")
     @classmethod
     def _registered_at(cls, value: object, info: ValidationInfo) -> object:
-        value = _text(value)
+        value = _given(value)
         return None if value is None else parse_moment(value, _zone(info))
 
     @field_validator("tags", mode="before")
@@ -164,10 +267,15 @@ class MemberRecord(_Record):
         if isinstance(value, str):
             value = value.split("|")
         if isinstance(value, list):
-            names = [name.strip() for name in value if isinstance(name, str) and name.strip()]
-            if too_long := [name for name in names if len(name) > 64]:
-                raise ValueError(f"'{too_long[0]}' is longer than 64 characters")
-            return list(dict.fromkeys(names))
+            if any(not isinstance(name, str) for name in value):
+                raise ValueError("are not all text: give a list of tag names")
+            names = [check_line(name.strip()) for name in value if name.strip()]
+            if too_long := [name for name in names if len(name) > MAX_KEY]:
+                raise ValueError(f"'{too_long[0][:MAX_KEY]}…' is longer than {MAX_KEY} characters")
+            names = list(dict.fromkeys(names))
+            if len(names) > MAX_TAGS_PER_RECORD:
+                raise ValueError(f"lists {len(names)} tags; a record may give at most {MAX_TAGS_PER_RECORD}")
+            return names
         return value
 
 
@@ -206,20 +314,26 @@ class OrderRecord(_Record):
 
 
 def parse_amount(value: object) -> Decimal:
+    """An order amount (a number or its text) as a Decimal with two places: 0 ≤ amount < 10^12, at most two
+    decimals. ValueError naming the value otherwise."""
     if isinstance(value, bool) or value is None:
         raise ValueError(f"'{value}' is not an amount")
+    text = str(value).strip()
+    if len(text) > 40:
+        raise ValueError(f"'{text[:20]}…' is too long for an amount")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"'{value}' is not a number") from None
     if not amount.is_finite():
         raise ValueError(f"'{value}' is not a number")
     if amount < 0:
         raise ValueError(f"'{value}' is negative")
+    # Before any rounding: 1e30 has too many digits to round to cents at all.
+    if amount >= Decimal(10) ** MAX_AMOUNT_DIGITS:
+        raise ValueError(f"'{value}' is too large for one order (the limit is 10^{MAX_AMOUNT_DIGITS})")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError(f"'{value}' has more than two decimal places")
-    if amount >= Decimal("1e12"):
-        raise ValueError(f"'{value}' is too large for one order")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -228,9 +342,11 @@ class EventRecord(_Record):
 
     member_id: ExternalId
     type: str = Field(description="signup, order_placed, tag_added, tag_removed, segment_changed or a custom name.")
-    properties: dict[str, Any] = Field(default_factory=dict)
+    properties: dict[str, Any] = Field(
+        default_factory=dict, description="At most 32 KB as compact JSON, 5 levels deep, keys up to 64 characters."
+    )
     occurred_at: datetime | None = Field(None, description="Defaults to the time the event is received.")
-    idempotency_key: Annotated[str | None, BeforeValidator(_text), Field(max_length=200)] = Field(
+    idempotency_key: Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text)] = Field(
         None, description="Defaults to a digest of member, type, properties and time."
     )
 
@@ -241,10 +357,15 @@ class EventRecord(_Record):
             raise ValueError(f"'{value}' is not an event name: use lower-case letters, digits and _")
         return value
 
+    @field_validator("properties")
+    @classmethod
+    def _properties(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_properties(value)
+
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _occurred_at(cls, value: object, info: ValidationInfo) -> object:
-        value = _text(value)
+        value = _given(value)
         return None if value is None else parse_moment(value, _zone(info))
 
     def key(self) -> str:
@@ -267,5 +388,7 @@ def problems_of(error: ValidationError) -> list[str]:
             sentences.append(f"{field} {str(item['msg']).removeprefix('Value error, ')}")
         else:
             shown = item.get("input")
+            if isinstance(shown, str) and len(shown) > 80:  # never echo a megabyte back
+                shown = f"{shown[:40]}…"
             sentences.append(f"{field} '{shown}': {str(item['msg'])[0].lower()}{str(item['msg'])[1:]}")
     return sentences

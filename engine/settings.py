@@ -76,6 +76,7 @@ class Settings(BaseSettings):
 
     shop_timezone: str = "Asia/Shanghai"
     shop_currency: str = "CNY"
+    shop_region: str = Field("CN", description="Country (ISO 3166 two letters) of phone numbers given without +code.")
 
     api_token: SecretStr = Field(
         SecretStr(""),
@@ -108,6 +109,15 @@ class Settings(BaseSettings):
         if not _CURRENCY.match(value):
             raise ValueError(f"'{value}' is not a three-letter ISO 4217 currency code such as CNY")
         return value
+
+    @field_validator("shop_region")
+    @classmethod
+    def _phone_region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"'{value}' is not a two-letter country code with phone numbers, such as CN")
+        return value.upper()
 
     @field_validator("database_url")
     @classmethod
@@ -146,7 +156,16 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a cron: {reason}")
         return value
 
-    @field_validator("rfm_window_days", "rfm_keep_runs")
+    @field_validator("rfm_window_days")
+    @classmethod
+    def _window(cls, value: int | None) -> int | None:
+        from engine.limits import MAX_WINDOW_DAYS
+
+        if value is not None and not 1 <= value <= MAX_WINDOW_DAYS:
+            raise ValueError(f"{value} is not between 1 and {MAX_WINDOW_DAYS:,} days")
+        return value
+
+    @field_validator("rfm_keep_runs")
     @classmethod
     def _positive(cls, value: int | None) -> int | None:
         if value is not None and value < 1:

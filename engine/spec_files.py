@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import InputError
+from engine.limits import nul_problem
 from engine.yaml_budget import load_yaml
 
 S = TypeVar("S", bound=BaseModel)
@@ -20,6 +21,8 @@ def read_specs(file: Path, model: type[S], noun: str) -> list[S]:
         raw = load_yaml(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError([f"{file}: cannot read it: {exc}"]) from None
+    if problem := nul_problem(raw):
+        raise InputError([f"{file}: {problem}"])
     try:
         return TypeAdapter(list[model]).validate_python(raw)  # type: ignore[valid-type]
     except ValidationError as exc:

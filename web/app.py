@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from engine.limits import MAX_BODY_BYTES
 from engine.logs import mask_secrets_in_logs
 from engine.settings import get_settings
 from web.controllers import (
@@ -29,14 +30,16 @@ from web.controllers import (
     TagRuleController,
 )
 from web.errors import EXCEPTION_HANDLERS
+from web.openapi import describe_models_exactly
 from web.payloads import OneOrManySchema
+from web.requests import IntakeRequest, StrictJsonModels, check_url
 
 HERE = Path(__file__).parent
 
 
 def create_app() -> Litestar:
     mask_secrets_in_logs(get_settings())  # invalid settings stop the app here, with their sentences
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             PageController,
             HealthController,
@@ -63,6 +66,11 @@ def create_app() -> Litestar:
             ),
             security=[{"bearer": []}],
         ),
-        plugins=[OneOrManySchema()],
+        plugins=[OneOrManySchema(), StrictJsonModels()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_class=IntakeRequest,
+        request_max_body_size=MAX_BODY_BYTES,  # 413 naming the limit (web.errors)
+        before_request=check_url,
     )
+    describe_models_exactly(app)
+    return app

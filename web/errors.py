@@ -1,12 +1,57 @@
-"""The one place that turns an error into an HTTP response: {"problems": [sentence, ...]}."""
+"""The one place that turns an error into an HTTP response: {"problems": [sentence, ...]}, and documents it."""
 
 from __future__ import annotations
 
+import re
+
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from pydantic import BaseModel, Field
 
 from engine.errors import InputError
+from engine.limits import MAX_BODY_BYTES
+
+
+class Problems(BaseModel):
+    """Every error answer: one sentence per problem, naming the field, cell or parameter."""
+
+    problems: list[str] = Field(description="e.g. \"amount '-5' is negative\"")
+
+
+WHY = {
+    400: "The request or its body is invalid; every problem is named",
+    401: "No API token, or not the right one",
+    404: "The member, journey, block, tag rule or template named in the path does not exist",
+    409: "Conflicts with what is stored (an idempotency key used for other content, a journey's state, …)",
+    413: f"The body is larger than {MAX_BODY_BYTES:,} bytes",
+    422: "Understood but refused: a member that does not exist, a journey with problems, …",
+    503: "Temporal is unreachable; try again when it runs",
+}
+
+
+def batch_answers(record: type[BaseModel], *codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI answers of an ingest route (web.payloads.respond): 200 for a batch or a record updated or unchanged
+    (201, inserted, is the route's own), and the given error statuses."""
+    from web.payloads import BatchResult
+
+    done = ResponseSpec(
+        data_container=record | BatchResult,  # type: ignore[arg-type]
+        description="A batch with every item's fate, or one record updated or unchanged",
+        generate_examples=False,
+    )
+    return {200: done, **problems(*codes)}
+
+
+def problems(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI answers for a route: the given error statuses, each with the {"problems": [...]} body, plus 401 (every
+    /api route but health needs the token)."""
+    return {
+        code: ResponseSpec(data_container=Problems, description=WHY[code], generate_examples=False)
+        for code in sorted({401, *codes})
+    }
 
 
 def input_error(_: Request, exc: InputError) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
@@ -20,9 +65,27 @@ def validation_error(_: Request, exc: ValidationException) -> Response[dict[str,
     return Response({"problems": problems or [exc.detail]}, status_code=exc.status_code)
 
 
+# Litestar's (msgspec's) words for a URL parameter out of its domain, as a marketer would say them.
+_PARAMETER_WORDS = (
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), "is longer than {0} characters"),
+    (re.compile(r"^Expected `str` of length >= 1$"), "is empty"),
+    (re.compile(r"^Expected `str` matching regex .*x00.*$"), "must be one line, without control characters"),
+    (re.compile(r"^Expected `int` <= (\d+)$"), "must be at most {0}"),
+    (re.compile(r"^Expected `int` >= (\d+)$"), "must be at least {0}"),
+    (re.compile(r"^Expected `int`, got `\w+`$"), "must be a whole number"),
+    (re.compile(r"^Expected `float`, got `\w+`$"), "must be a number"),
+    (re.compile(r"^Expected `bool`, got `\w+`$"), "must be true or false"),
+    (re.compile(r"^Unable to extract tag using discriminator '(\w+)'$"), "needs its {0}"),
+)
+
+
 def _sentence(key: str, message: str) -> str:
     """'many.1.email' + "Value error, 'x' is not an email address" -> "item 1: email 'x' is not an email address"."""
     message = message.removeprefix("Value error, ")
+    for pattern, words in _PARAMETER_WORDS:
+        if found := pattern.match(message):
+            message = words.format(*(f"{int(part):,}" if part.isdigit() else part for part in found.groups()))
+            break
     message = "is required" if message == "Field required" else message[0].lower() + message[1:]
     parts = key.split(".")
     if parts[0] in {"one", "many"}:
@@ -36,8 +99,17 @@ def _sentence(key: str, message: str) -> str:
     return f"{prefix}{field} {message}"
 
 
-def http_error(_: Request, exc: HTTPException) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
-    return Response({"problems": [exc.detail]}, status_code=exc.status_code, headers=exc.headers)
+def http_error(request: Request, exc: HTTPException) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
+    detail = _too_large(request) if isinstance(exc, RequestEntityTooLarge) else exc.detail
+    return Response({"problems": [detail]}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _too_large(request: Request) -> str:  # type: ignore[type-arg]
+    limit = f"the limit is {MAX_BODY_BYTES:,} bytes ({MAX_BODY_BYTES // 1024 // 1024} MB)"
+    size = request.headers.get("content-length", "")
+    if size.isdigit() and len(size) < 20:
+        return f"the request body is {int(size):,} bytes; {limit}: send fewer records per request"
+    return f"the request body is larger than allowed; {limit}: send fewer records per request"
 
 
 def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]

@@ -10,10 +10,11 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.typing import FieldDefinition
-from pydantic import BaseModel, Discriminator, Field, RootModel, SerializeAsAny, Tag
+from pydantic import BaseModel, BeforeValidator, Discriminator, Field, RootModel, SerializeAsAny, Tag
 
 from engine.coupons import CouponCheck
 from engine.ingest import Outcome
+from engine.limits import MAX_BATCH
 from engine.records import EventRecord, MemberRecord, OrderRecord
 
 if TYPE_CHECKING:
@@ -26,8 +27,20 @@ def _one_or_many(value: object) -> str:
     return "many" if isinstance(value, list) else "one"
 
 
+def _a_batch(value: object) -> object:
+    """Counted before any record is validated, so an oversized batch costs nothing."""
+    if isinstance(value, list) and len(value) > MAX_BATCH:
+        raise ValueError(f"holds {len(value):,} records; send at most {MAX_BATCH:,} per request")
+    return value
+
+
 class OneOrMany(
-    RootModel[Annotated[Annotated[R, Tag("one")] | Annotated[list[R], Tag("many")], Discriminator(_one_or_many)]],
+    RootModel[
+        Annotated[
+            Annotated[R, Tag("one")] | Annotated[list[R], BeforeValidator(_a_batch), Tag("many")],
+            Discriminator(_one_or_many),
+        ]
+    ],
     Generic[R],
 ):
     def records(self) -> list[R]:
@@ -66,7 +79,7 @@ class OneOrManySchema(OpenAPISchemaPlugin):
         record = schema_creator.for_field_definition(
             FieldDefinition.from_annotation(field_definition.annotation.record)
         )
-        return Schema(one_of=[record, Schema(type=OpenAPIType.ARRAY, items=record)])
+        return Schema(one_of=[record, Schema(type=OpenAPIType.ARRAY, items=record, max_items=MAX_BATCH)])
 
 
 class ItemResult(BaseModel):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from litestar.datastructures import State
+from litestar.exceptions import ServiceUnavailableException
 from temporalio.client import Client
 
 from connectors.temporal import connect
@@ -16,9 +17,17 @@ log = logging.getLogger(__name__)
 
 
 async def temporal_client(state: State) -> Client:
+    """The shared client; ServiceUnavailableException (503) when Temporal cannot be reached within 3 seconds."""
     client = state.get("temporal_client")
     if client is None:
-        client = await asyncio.wait_for(connect(get_settings()), timeout=3)
+        settings = get_settings()
+        try:
+            client = await asyncio.wait_for(connect(settings), timeout=3)
+        except (TimeoutError, RuntimeError, OSError) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else "no answer within 3 s"
+            raise ServiceUnavailableException(
+                f"Temporal is unreachable at {settings.temporal_target} ({reason}); try again once it runs"
+            ) from None
         state.temporal_client = client
     assert isinstance(client, Client)
     return client

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine.errors import InputError
 from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.timing import TimeOfDay
+from engine.limits import nul_problem
 from engine.ranges import MAX_DAYS
 from engine.yaml_budget import load_yaml
 from nodes import Block, Condition
@@ -117,11 +118,14 @@ def read_journey_file(path: Path) -> Any:
     except OSError as exc:
         raise InputError([f"{path}: {exc.strerror}"]) from None
     try:
-        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InputError([f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
     except RecursionError:  # JSON nested thousands deep
         raise InputError([f"{path}: not valid JSON: it is nested too deeply"]) from None
+    if problem := nul_problem(data):
+        raise InputError([f"{path}: {problem}"])
+    return data
 
 
 def to_yaml(journey: JourneyDefinition) -> str:

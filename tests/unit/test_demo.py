@@ -96,7 +96,7 @@ def test_members_look_like_chinese_shoppers(shop: tuple[list[MemberRecord], list
     for member in members:
         assert member.name and 2 <= len(member.name) <= 3
         assert member.email is None or member.email.endswith(("@example.com", "@example.cn"))
-        assert member.phone is None or (len(member.phone) == 11 and member.phone.startswith("1"))
+        assert member.phone is None or (len(member.phone) == 14 and member.phone.startswith("+861"))  # E.164
         assert member.registered_at is not None
         assert TODAY - timedelta(days=2 * 365) <= member.registered_at.date() < TODAY
 

@@ -46,7 +46,7 @@ async def test_a_recompute_from_the_api_scores_members_then_applies_the_rules(
     for i, (member, amount) in enumerate([("B", 50), ("C", 300), ("A", 900), ("A", 900)]):
         order = {"order_id": f"o{i}", "member_id": member, "placed_at": "2026-01-0" + str(i + 1), "amount": amount}
         assert (await api.post("/api/orders", json=order, headers=AUTH)).status_code == 201
-    rule = {"tag": "ignored", "condition": {"kind": "rfm_segment", "scheme": "8", "segments": ["重要价值客户"]}}
+    rule = {"condition": {"kind": "rfm_segment", "scheme": "8", "segments": ["重要价值客户"]}}  # the tag is the path's
     saved = await api.put("/api/tag-rules/高价值", json=rule, headers=AUTH)
     assert saved.status_code == 200, saved.text
     before = await api.get("/api/rfm/summary", headers=AUTH)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, JSONBody
-from pydantic import BaseModel, Field, ValidationError
+from litestar.params import JSONBody
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine import clock
 from engine.coupons import CouponSpec, TemplateReport, coupon_report, issue_by_hand, save_template, templates
@@ -15,9 +13,28 @@ from engine.errors import InputError
 from engine.records import problems_of
 from engine.settings import get_settings
 from web.auth import require_api_token
+from web.errors import problems
+from web.params import TemplateKey
+
+
+class TemplateBody(CouponSpec):
+    """A template as PUT sends it: the path names the key; a key in the body too must be the same one."""
+
+    key: str | None = Field(None, description="Optional: the key in the path")  # type: ignore[assignment]
+
+    def for_key(self, key: str) -> CouponSpec:
+        """The template under the path's `key`; InputError naming both keys when the body names another one."""
+        if self.key is not None and self.key != key:
+            raise InputError([f"the path names template '{key}' but the body names '{self.key}'; they must agree"])
+        try:
+            return CouponSpec.model_validate({**dict(self), "key": key})
+        except ValidationError as exc:
+            raise InputError(problems_of(exc)) from None
 
 
 class IssueRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     member_id: str = Field(min_length=1, max_length=64)
     occasion: str = Field(min_length=1, max_length=100, description="One coupon per template, member and occasion")
 
@@ -34,23 +51,26 @@ class CouponController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["coupons"]  # noqa: RUF012
 
-    @get("/templates", sync_to_thread=True, summary="Every coupon template")
+    @get("/templates", sync_to_thread=True, summary="Every coupon template", responses=problems())
     def index(self) -> list[CouponSpec]:
         with session_scope() as session:
             return templates(session)
 
-    @put("/templates/{key:str}", sync_to_thread=True, summary="Create or replace a template; 400 names every problem")
-    def save(self, key: FromPath[str], data: JSONBody[dict[str, Any]]) -> CouponSpec:
-        try:
-            spec = CouponSpec.model_validate(data | {"key": key})
-        except ValidationError as exc:
-            raise InputError(problems_of(exc)) from None
+    @put(
+        "/templates/{key:str}", sync_to_thread=True, summary="Create or replace a template; 400 names every problem",
+        responses=problems(400, 413),
+    )  # fmt: skip
+    def save(self, key: TemplateKey, data: JSONBody[TemplateBody]) -> CouponSpec:
+        spec = data.for_key(key)
         with session_scope() as session:
             save_template(session, spec, clock.now())
         return spec
 
-    @post("/templates/{key:str}/issue", sync_to_thread=True, summary="Issue a coupon by hand, once per occasion")
-    def issue(self, key: FromPath[str], data: JSONBody[IssueRequest]) -> IssuedCoupon:
+    @post(
+        "/templates/{key:str}/issue", sync_to_thread=True, summary="Issue a coupon by hand, once per occasion",
+        responses=problems(400, 404, 409, 413),
+    )  # fmt: skip
+    def issue(self, key: TemplateKey, data: JSONBody[IssueRequest]) -> IssuedCoupon:
         with session_scope() as session:
             issued = issue_by_hand(
                 session, template_key=key, member_key=data.member_id, occasion=data.occasion, source="api",
@@ -60,7 +80,12 @@ class CouponController(Controller):
         expires = issued.expires_at.isoformat() if issued.expires_at else None
         return IssuedCoupon(member_id=data.member_id, template=key, code=issued.code, expires_at=expires)
 
-    @get("/report", sync_to_thread=True, summary="Per template: issued, redeemed, 核销率, attributed revenue, cost")
+    @get(
+        "/report",
+        sync_to_thread=True,
+        summary="Per template: issued, redeemed, 核销率, attributed revenue, cost",
+        responses=problems(),
+    )
     def report(self) -> list[TemplateReport]:
         with session_scope() as session:
             return coupon_report(session)

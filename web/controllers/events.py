@@ -13,6 +13,7 @@ from engine.db import session_scope
 from engine.intake import take_events
 from engine.journey.outbox import UndeliveredEvent, redeliver, undelivered
 from web.auth import require_api_token
+from web.errors import batch_answers
 from web.payloads import BatchResult, EventPayload, ItemResult, respond
 from web.temporal import deliver_events
 
@@ -32,7 +33,10 @@ class EventController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["events"]  # noqa: RUF012
 
-    @post(summary="Record member events; a repeated idempotency key is recorded once")
+    @post(
+        summary="Record member events; a repeated idempotency key is recorded once",
+        responses=batch_answers(ItemResult, 400, 409, 413, 422),
+    )
     async def save(self, data: JSONBody[EventPayload], state: State) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_events, data.records())
         await deliver_events(state)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -31,7 +32,11 @@ class HealthController(Controller):
     path = "/api/health"
     tags = ["health"]  # noqa: RUF012
 
-    @get(summary="Database, Temporal and worker status (no token needed)")
+    @get(
+        summary="Database, Temporal and worker status (no token needed)",
+        security=[{}],  # the one route without the token
+        responses={503: ResponseSpec(Health, description="The database, Temporal or a worker is unreachable")},
+    )
     async def check(self, state: State) -> Response[Health]:
         database = await asyncio.to_thread(_database_status)
         temporal, worker = await _temporal_status(state)

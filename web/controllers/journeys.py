@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, JSONBody
-from pydantic import BaseModel, Field, model_validator
+from litestar.params import FromQuery, JSONBody, Parameter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from engine import clock
 from engine.ab.splits import SplitReport, live_split, split_report, write_outcomes_csv
@@ -29,22 +29,39 @@ from engine.journey.store import (
     shop_data,
 )
 from engine.journey.validate import condition_problems
+from engine.limits import MAX_KEY
 from engine.settings import get_settings
 from nodes import Condition
 from web.auth import require_api_token
+from web.errors import problems
+from web.params import BlockId, JourneyKey
 from web.temporal import temporal_client
 from workflows.control import change_status, publish_journey, sweep_now
 from workflows.enroll import EnrollReport, enroll
 
 
 class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["live", "paused", "archived"]
 
 
 class Enrollment(BaseModel):
     """Members by id (a pasted or uploaded list), or every member a filter selects; not both."""
 
-    member_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # one_way_to_choose, as the schema says it
+            "oneOf": [
+                {"required": ["member_ids"], "properties": {"member_ids": {"minItems": 1}}},
+                {"required": ["where"], "properties": {"where": {"not": {"type": "null"}}}},
+            ]
+        },
+    )
+
+    member_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY)]] = Field(
+        default_factory=list, max_length=10_000
+    )
     where: Condition | None = Field(None, description="e.g. {'kind': 'has_tag', 'tag': 'VIP'}")
     occasion: str = Field("manual", max_length=100, description="Names this enrollment; repeating it is a no-op.")
 
@@ -60,11 +77,14 @@ class JourneyController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["journeys"]  # noqa: RUF012
 
-    @get(summary="Every journey with its status and live version")
+    @get(summary="Every journey with its status and live version", responses=problems())
     async def index(self) -> list[JourneySummary]:
         return await asyncio.to_thread(_summaries)
 
-    @post(summary="Validate and publish a journey (a new version only if it changed); 422 lists every problem")
+    @post(
+        summary="Validate and publish a journey (a new version only if it changed); 422 lists every problem",
+        responses=problems(400, 409, 413, 422, 503),
+    )
     async def publish(
         self, data: JSONBody[dict[str, Any]], state: State, status: FromQuery[Status] = "live"
     ) -> Published:
@@ -73,17 +93,23 @@ class JourneyController(Controller):
             raise InputError([str(p) for p in problems], status_code=422)
         return await publish_journey(await temporal_client(state), get_settings(), journey, status)
 
-    @get("/{key:str}/effect", sync_to_thread=True, summary="Campaign effect for the journey and each of its blocks")
-    def effect(self, key: FromPath[str]) -> list[Effect]:
+    @get(
+        "/{key:str}/effect", sync_to_thread=True, summary="Campaign effect for the journey and each of its blocks",
+        responses=problems(400, 404),
+    )  # fmt: skip
+    def effect(self, key: JourneyKey) -> list[Effect]:
         with session_scope() as session:
             return campaign_effect(session, key)
 
-    @get("/{key:str}/splits/{block:str}", sync_to_thread=True, summary="A/B analysis of a split block over live data")
+    @get(
+        "/{key:str}/splits/{block:str}", sync_to_thread=True, summary="A/B analysis of a split block over live data",
+        responses=problems(400, 404, 409, 422),
+    )  # fmt: skip
     def split_analysis(
         self,
-        key: FromPath[str],
-        block: FromPath[str],
-        alpha: FromQuery[float] = 0.05,
+        key: JourneyKey,
+        block: BlockId,
+        alpha: Annotated[float, Parameter(gt=0, lt=1, description="Significance level")] = 0.05,
         sequential: FromQuery[bool] = False,
     ) -> SplitReport:
         if not 0 < alpha < 1:
@@ -91,8 +117,11 @@ class JourneyController(Controller):
         with session_scope() as session:
             return split_report(session, key, block, alpha, sequential)[0]
 
-    @get("/{key:str}/splits/{block:str}/members.csv", sync_to_thread=True, summary="Each member's arm and outcome")
-    def split_members(self, key: FromPath[str], block: FromPath[str]) -> Response[str]:
+    @get(
+        "/{key:str}/splits/{block:str}/members.csv", sync_to_thread=True, summary="Each member's arm and outcome",
+        media_type="text/csv", responses=problems(400, 404, 409, 422),
+    )  # fmt: skip
+    def split_members(self, key: JourneyKey, block: BlockId) -> Response[str]:
         with session_scope() as session:
             members = live_split(session, key, block).members
         text = io.StringIO()
@@ -101,17 +130,26 @@ class JourneyController(Controller):
         return Response(text.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 
-    @post("/{key:str}/status", summary="Pause, resume (live) or archive a journey")
-    async def set_status(self, key: FromPath[str], data: JSONBody[StatusChange], state: State) -> dict[str, Any]:
+    @post(
+        "/{key:str}/status", summary="Pause, resume (live) or archive a journey",
+        responses=problems(400, 404, 409, 413, 503),
+    )  # fmt: skip
+    async def set_status(self, key: JourneyKey, data: JSONBody[StatusChange], state: State) -> dict[str, Any]:
         told = await change_status(await temporal_client(state), get_settings(), key, data.status)
         return {"key": key, "status": data.status, "running_members_told": len(told)}
 
-    @post("/{key:str}/sweep", status_code=202, summary="Run a schedule or birthday journey's sweep now")
-    async def sweep(self, key: FromPath[str], state: State) -> dict[str, str]:
+    @post(
+        "/{key:str}/sweep", status_code=202, summary="Run a schedule or birthday journey's sweep now",
+        responses=problems(400, 404, 409, 503),
+    )  # fmt: skip
+    async def sweep(self, key: JourneyKey, state: State) -> dict[str, str]:
         return {"key": key, "schedule": await sweep_now(await temporal_client(state), get_settings(), key)}
 
-    @post("/{key:str}/enroll", summary="Enroll members by id (manual trigger); repeats of an occasion are no-ops")
-    async def enroll_members(self, key: FromPath[str], data: JSONBody[Enrollment], state: State) -> EnrollReport:
+    @post(
+        "/{key:str}/enroll", summary="Enroll members by id (manual trigger); repeats of an occasion are no-ops",
+        responses=problems(400, 404, 409, 413, 422, 503),
+    )  # fmt: skip
+    async def enroll_members(self, key: JourneyKey, data: JSONBody[Enrollment], state: State) -> EnrollReport:
         journey, plan = await asyncio.to_thread(_live, key)
         if journey.status != "live":
             raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"], 409)

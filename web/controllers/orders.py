@@ -12,7 +12,8 @@ from engine.coupons import CouponCheck, coupon_checks
 from engine.db import session_scope
 from engine.intake import take_orders
 from web.auth import require_api_token
-from web.payloads import BatchResult, ItemResult, OrderPayload, respond
+from web.errors import batch_answers
+from web.payloads import BatchResult, ItemResult, OrderPayload, OrderResult, respond
 from web.temporal import deliver_events
 
 
@@ -21,7 +22,10 @@ class OrderController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["orders"]  # noqa: RUF012
 
-    @post(summary="Record orders; a new order also records an order_placed event")
+    @post(
+        summary="Record orders; a new order also records an order_placed event",
+        responses=batch_answers(OrderResult, 400, 413, 422),
+    )
     async def save(self, data: JSONBody[OrderPayload], state: State) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_orders, data.records())
         await deliver_events(state)

@@ -7,7 +7,6 @@ from html import escape
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromQuery
 from litestar.response import Template
 
 from engine.db import session_scope
@@ -16,6 +15,7 @@ from engine.messages.outbox import caught_mail, outbox
 from engine.rfm.report import summary
 from engine.settings import get_settings
 from engine.stats import shop_counts
+from web.params import Offset, Search
 from web.temporal import temporal_client
 from workflows.member_intelligence import IntelligenceRequest, MemberIntelligence
 
@@ -60,8 +60,8 @@ class PageController(Controller):
         return Template("outbox.html", context={"messages": messages, "caught": caught})
 
     @get("/members", sync_to_thread=True)
-    def members(self, request: Request, q: FromQuery[str | None] = None, offset: FromQuery[int] = 0) -> Template:  # type: ignore[type-arg]
+    def members(self, request: Request, q: Search = None, offset: Offset = 0) -> Template:  # type: ignore[type-arg]
         with session_scope() as session:
-            page = list_members(session, search=q, limit=50, offset=max(offset, 0))
+            page = list_members(session, search=q, limit=50, offset=offset)
         name = "members_table.html" if request.headers.get("hx-request") else "members.html"
         return Template(name, context={"page": page, "q": q or ""})

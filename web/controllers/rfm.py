@@ -9,22 +9,36 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.db import session_scope
+from engine.limits import EARLIEST, LATEST, MAX_WINDOW_DAYS, check_day
 from engine.rfm.report import summary
 from engine.settings import get_settings
 from web.auth import require_api_token
+from web.errors import problems
 from web.temporal import temporal_client
 from workflows.member_intelligence import IntelligenceRequest, IntelligenceResult, MemberIntelligence
 
 
 class RecomputeOrder(BaseModel):
-    as_of: date | None = Field(None, description="Analysis date; orders before it count. Default: today.")
-    window_days: int | None = Field(None, ge=1, description="Only orders in the N days before as_of.")
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = Field(
+        None, description=f"Analysis date ({EARLIEST} to {LATEST}); orders before it count. Default: today."
+    )
+    window_days: int | None = Field(
+        None, ge=1, le=MAX_WINDOW_DAYS, description="Only orders in the N days before as_of."
+    )
     apply_tag_rules: bool = True
+
+    @field_validator("as_of")
+    @classmethod
+    def _in_range(cls, value: date | None) -> date | None:
+        return None if value is None else check_day(value)
 
 
 class RecomputeStarted(BaseModel):
@@ -37,7 +51,14 @@ class RfmController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["rfm"]  # noqa: RUF012
 
-    @post("/recompute", summary="Recompute RFM (then the tag rules) now; wait=true answers when it is done")
+    @post(
+        "/recompute", status_code=HTTP_202_ACCEPTED,
+        summary="Recompute RFM (then the tag rules) now; wait=true answers 200 when it is done",
+        responses={
+            HTTP_200_OK: ResponseSpec(RecomputeStarted, description="wait=true: the run is done"),
+            **problems(400, 413, 503),
+        },
+    )  # fmt: skip
     async def recompute(
         self, data: JSONBody[RecomputeOrder], state: State, wait: FromQuery[bool] = False
     ) -> Response[RecomputeStarted]:
@@ -51,7 +72,12 @@ class RfmController(Controller):
             return Response(RecomputeStarted(workflow_id=handle.id), status_code=HTTP_202_ACCEPTED)
         return Response(RecomputeStarted(workflow_id=handle.id, result=await handle.result()), status_code=HTTP_200_OK)
 
-    @get("/summary", sync_to_thread=True, summary="The latest run: as_of, members scored, score means, segments")
+    @get(
+        "/summary",
+        sync_to_thread=True,
+        summary="The latest run: as_of, members scored, score means, segments",
+        responses=problems(404),
+    )
     def latest(self) -> dict[str, Any]:
         with session_scope() as session:
             found = summary(session)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
-from pydantic import BaseModel, Field
+from litestar.params import JSONBody
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlmodel import col
 
 from engine import clock
 from engine.db import session_scope
+from engine.errors import InputError
+from engine.limits import MAX_KEY, check_line
 from engine.models import Member
 from engine.tag_rules import (
     RuleFailure,
@@ -24,10 +26,31 @@ from engine.tag_rules import (
 )
 from engine.tagging import add_tag, remove_tag
 from web.auth import require_api_token
+from web.errors import problems
+from web.params import MemberId, TagName
+
+
+class TagRuleBody(TagRuleSpec):
+    """A rule as PUT sends it: the path names the tag; a tag in the body too must be the same one."""
+
+    tag: str | None = Field(None, min_length=1, max_length=MAX_KEY, description="Optional: the tag in the path")  # type: ignore[assignment]
+
+    def for_tag(self, tag: str) -> TagRuleSpec:
+        """The rule for the path's `tag`; InputError naming both when the body names another tag."""
+        if self.tag is not None and self.tag != tag:
+            raise InputError([f"the path names tag '{tag}' but the body names tag '{self.tag}'; they must agree"])
+        return TagRuleSpec.model_validate({**dict(self), "tag": tag})
 
 
 class TagChange(BaseModel):
-    tag: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid")
+
+    tag: str = Field(min_length=1, max_length=MAX_KEY)
+
+    @field_validator("tag")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return check_line(value)
 
 
 class TagChanged(BaseModel):
@@ -41,25 +64,31 @@ class TagRuleController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["tags"]  # noqa: RUF012
 
-    @get(sync_to_thread=True, summary="Every tag rule")
+    @get(sync_to_thread=True, summary="Every tag rule", responses=problems())
     def index(self) -> list[TagRuleSpec]:
         with session_scope() as session:
             return rules(session)
 
-    @put("/{tag:str}", sync_to_thread=True, summary="Create or replace the rule for a tag; 400 names every problem")
-    def save(self, tag: FromPath[str], data: JSONBody[TagRuleSpec]) -> TagRuleSpec:
-        spec = data.model_copy(update={"tag": tag})
+    @put(
+        "/{tag:str}", sync_to_thread=True, summary="Create or replace the rule for a tag; 400 names every problem",
+        responses=problems(400, 413),
+    )  # fmt: skip
+    def save(self, tag: TagName, data: JSONBody[TagRuleBody]) -> TagRuleSpec:
+        spec = data.for_tag(tag)
         with session_scope() as session:
             save_rule(session, spec, clock.now())
         return spec
 
-    @delete("/{tag:str}", sync_to_thread=True, summary="Delete a rule (members keep the tag until removed)")
-    def remove(self, tag: FromPath[str]) -> None:
+    @delete(
+        "/{tag:str}", sync_to_thread=True, summary="Delete a rule (members keep the tag until removed)",
+        responses=problems(400, 404),
+    )  # fmt: skip
+    def remove(self, tag: TagName) -> None:
         with session_scope() as session:
             if not delete_rule(session, tag):
                 raise NotFoundException(f"there is no rule for tag '{tag}'")
 
-    @post("/apply", sync_to_thread=True, summary="Apply every active rule to every member now")
+    @post("/apply", sync_to_thread=True, summary="Apply every active rule to every member now", responses=problems())
     def apply(self) -> RuleReport:
         with session_scope() as session:
             return apply_rules(session)
@@ -75,12 +104,15 @@ class MemberTagController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["tags"]  # noqa: RUF012
 
-    @post(sync_to_thread=True, summary="Give a member a tag by hand")
-    def add(self, member_id: FromPath[str], data: JSONBody[TagChange]) -> TagChanged:
+    @post(sync_to_thread=True, summary="Give a member a tag by hand", responses=problems(400, 404, 413))
+    def add(self, member_id: MemberId, data: JSONBody[TagChange]) -> TagChanged:
         return _change(member_id, data.tag, adding=True)
 
-    @delete("/{tag:str}", sync_to_thread=True, status_code=200, summary="Take a tag off a member")
-    def remove(self, member_id: FromPath[str], tag: FromPath[str]) -> TagChanged:
+    @delete(
+        "/{tag:str}", sync_to_thread=True, status_code=200, summary="Take a tag off a member",
+        responses=problems(400, 404),
+    )  # fmt: skip
+    def remove(self, member_id: MemberId, tag: TagName) -> TagChanged:
         return _change(member_id, tag, adding=False)
 
 
