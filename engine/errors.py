@@ -18,3 +18,11 @@ class InputError(Exception):
         self.problems = problems
         self.status_code = status_code
         super().__init__("; ".join(problems))
+
+
+# pydantic's bound errors as a marketer says them: error type -> (its ctx key, the words), e.g. "days must be at
+# most 36500".
+BOUND_WORDS = {
+    "greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most"),
+}  # fmt: skip

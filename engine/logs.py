@@ -12,15 +12,20 @@ from engine.settings import Settings
 _PLAIN = (int, float, bool, type(None))
 
 
+_masking: list[Callable[[str], str]] = []  # the mask of the settings given last
+
+
 def mask_secrets_in_logs(settings: Settings) -> None:
-    """From now on, each log record's message, arguments and traceback have URLs' passwords and this process's
-    secret values replaced by *** (Settings.mask), whichever library logs them. Calling it again changes nothing."""
+    """From now on, each log record's message, arguments and traceback have URLs' passwords and the secret values
+    of `settings` replaced by *** (Settings.mask), whichever library logs them. Called again (settings read anew),
+    the records are masked with the newer settings' secrets; the factory is installed once."""
+    _masking[:] = [settings.mask]
     previous = logging.getLogRecordFactory()
     if getattr(previous, "masks_secrets", False):
         return
 
     def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        return masked(previous(*args, **kwargs), settings.mask)
+        return masked(previous(*args, **kwargs), _masking[0])
 
     masked_record.masks_secrets = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(masked_record)

@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
 )
 
+from engine.errors import BOUND_WORDS
 from engine.limits import (
     MAX_AMOUNT_DIGITS,
     MAX_KEY,
@@ -390,5 +391,9 @@ def problems_of(error: ValidationError) -> list[str]:
             shown = item.get("input")
             if isinstance(shown, str) and len(shown) > 80:  # never echo a megabyte back
                 shown = f"{shown[:40]}…"
-            sentences.append(f"{field} '{shown}': {str(item['msg'])[0].lower()}{str(item['msg'])[1:]}")
+            if kind in BOUND_WORDS:
+                limit = item.get("ctx", {}).get(BOUND_WORDS[kind][0])
+                sentences.append(f"{field} must be {BOUND_WORDS[kind][1]} {limit} (it is '{shown}')")
+            else:
+                sentences.append(f"{field} '{shown}': {str(item['msg'])[0].lower()}{str(item['msg'])[1:]}")
     return sentences

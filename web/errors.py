@@ -76,6 +76,10 @@ _PARAMETER_WORDS = (
     (re.compile(r"^Expected `float`, got `\w+`$"), "must be a number"),
     (re.compile(r"^Expected `bool`, got `\w+`$"), "must be true or false"),
     (re.compile(r"^Unable to extract tag using discriminator '(\w+)'$"), "needs its {0}"),
+    (re.compile(r"^Input should be less than or equal to (.+)$"), "must be at most {0}"),
+    (re.compile(r"^Input should be greater than or equal to (.+)$"), "must be at least {0}"),
+    (re.compile(r"^Input should be less than (.+)$"), "must be less than {0}"),
+    (re.compile(r"^Input should be greater than (.+)$"), "must be more than {0}"),
 )
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from engine.cron import cron_problem
+from engine.errors import BOUND_WORDS
 from engine.journey.base import BlockBase, ConditionBase, Problem, ShopData
 from engine.journey.events import EventMatch, Goal
 from engine.journey.language import (
@@ -30,10 +31,6 @@ from nodes import BLOCKS, CONDITIONS
 
 # Keys whose lists hold blocks (IfElse accepts its "else" branch as "otherwise" too, Branch calls it that).
 BLOCK_LISTS = frozenset({"steps", "then", "else", "otherwise", "happened", "timed_out"})
-_BOUNDS = {
-    "greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
-    "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most"),
-}  # fmt: skip
 
 Loc = list[str | int]
 
@@ -92,8 +89,8 @@ def describe(detail: ErrorDetails, fields: Loc) -> str:
         return _at(name, _unknown_tag(ctx, fields))
     if kind == "union_tag_not_found":
         return f"{dotted([*fields, _discriminator(ctx)])} is required"
-    if kind in _BOUNDS:
-        key, words = _BOUNDS[kind]
+    if kind in BOUND_WORDS:
+        key, words = BOUND_WORDS[kind]
         return f"{name} must be {words} {ctx.get(key)} (it is {value!r})"
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return f"{name} must not be empty"

@@ -135,8 +135,8 @@ async def test_a_member_tag_body_names_only_the_tag(client: AsyncTestClient) -> 
     [
         ({"as_of": "9999-12-31"}, "as_of '9999-12-31' is outside the years 1900 to 2100"),
         ({"as_of": "0001-01-01"}, "as_of '0001-01-01' is outside the years 1900 to 2100"),
-        ({"window_days": 1_000_000_000}, "window_days input should be less than or equal to 36525"),
-        ({"window_days": 0}, "window_days input should be greater than or equal to 1"),
+        ({"window_days": 1_000_000_000}, "window_days must be at most 36,525"),
+        ({"window_days": 0}, "window_days must be at least 1"),
     ],
 )
 async def test_rfm_recompute_refuses_days_outside_its_domain(

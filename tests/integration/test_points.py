@@ -183,5 +183,5 @@ def test_the_rules_file_names_its_problems(tmp_path: Path) -> None:
 
     said = str(result.exception)
     assert result.exit_code != 0
-    assert "per_yuan '-1': input should be greater than or equal to 0" in said
+    assert "per_yuan must be at least 0 (it is '-1')" in said
     assert "unknown segment VIP客户" in said

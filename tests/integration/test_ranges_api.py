@@ -57,21 +57,19 @@ async def test_a_tag_rule_counting_a_trillion_days_is_refused(client: AsyncTestC
 
     assert answer.status_code == 400
     [problem] = answer.json()["problems"]
-    assert "condition.orders_in_last_days.days" in problem and "36500" in problem
+    assert "condition.orders_in_last_days.days" in problem and "36,500" in problem
     assert cli.exit_code == 1
-    assert "condition.orders_in_last_days.days '1000000000000': input should be less than or equal to 36500" in str(
-        cli.exception
-    )
+    assert "condition.orders_in_last_days.days must be at most 36500 (it is '1000000000000')" in str(cli.exception)
     assert count(TagRule) == 0
 
 
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        ({"valid_until": "9999-12-31"}, "valid_until '9999-12-31': input should be less than or equal to 2199-12-31"),
+        ({"valid_until": "9999-12-31"}, "valid_until must be at most 2199-12-31"),
         (
             {"valid_days": 7, "amount_off": 1e30},
-            "amount_off '1e+30': input should be less than or equal to 999999999999.99",
+            "amount_off must be at most 999999999999.99",
         ),
     ],
 )
@@ -102,7 +100,7 @@ def test_points_rules_and_points_by_hand_beyond_their_range_are_refused(tmp_path
     redeemed = runner.invoke(app, ["points", "redeem", "M1", str(2**63), "till", "--key", "k2"])
 
     assert saved.exit_code == 1
-    assert "expire_days '1000000000000': input should be less than or equal to 36500" in str(saved.exception)
+    assert "expire_days must be at most 36500 (it is '1000000000000')" in str(saved.exception)
     assert adjusted.exit_code == 1
     assert f"an adjustment is at most 1000000000 points either way, not {2**70}" in str(adjusted.exception)
     assert redeemed.exit_code == 1
