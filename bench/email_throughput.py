@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from bench.journey_lab import WORK, Lab, publish_live, seconds_since
 from connectors.email import build_email
 from engine.db import session_scope, upgrade
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.messages.templates import TemplateSpec, save_template
 from engine.models import Journey, JourneyEntry, Message
 from engine.settings import get_settings

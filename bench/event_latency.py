@@ -71,7 +71,7 @@ async def bare_signal_with_start(lab: Lab, member_key: str) -> float:
 
 def api_token() -> str:
     """API_TOKEN, or a token made for this run (the one of an earlier run is revoked: only its hash was kept)."""
-    from engine.api_tokens import create_token, revoke_token
+    from engine.access.api_tokens import create_token, revoke_token
     from engine.clock import now
     from engine.errors import InputError
 

@@ -25,7 +25,7 @@ os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.db'}"
 
 from engine.db import upgrade  # noqa: E402
 from engine.demo import write_csv  # noqa: E402
-from engine.importer import import_csv  # noqa: E402
+from engine.intake.csv_import import import_csv  # noqa: E402
 
 
 def bare_sqlite_insert(orders_csv: Path, members_csv: Path) -> float:

@@ -48,14 +48,14 @@ from bench.baselines import BareSignalThenTag, BareWait, HandWrittenJourney  # n
 from connectors.temporal import connect, start_dev_server, wait_for_port  # noqa: E402
 from engine import clock  # noqa: E402
 from engine.db import session_scope, upgrade  # noqa: E402
-from engine.importer import import_csv  # noqa: E402
+from engine.intake.csv_import import import_csv  # noqa: E402
 from engine.journey.facts import MemberFacts  # noqa: E402
 from engine.journey.language import parse_journey  # noqa: E402
 from engine.journey.plan import Plan  # noqa: E402
 from engine.journey.store import live_plan, publish  # noqa: E402
+from engine.members.tags import add_tag  # noqa: E402
 from engine.models import Member  # noqa: E402
 from engine.settings import get_settings  # noqa: E402
-from engine.tagging import add_tag  # noqa: E402
 from workflows.worker import ACTIVITIES, WORKFLOW_RUNNER, WORKFLOWS  # noqa: E402
 
 # --- The hand-written baselines ------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ class Lab:
         if command[0] == "worker":
             argv = [sys.executable, "-m", "bench.journey_lab", "worker"]
         else:
-            argv = [sys.executable, "-m", "engine.cli", *command]
+            argv = [sys.executable, "-m", "cli", *command]
         child = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.children.append(child)
         if command[0] == "web":

@@ -12,8 +12,7 @@ from email.utils import formatdate, getaddresses
 
 import aiosmtplib
 
-from engine.messages.sending import PermanentFailure, TransientFailure
-from engine.messages.templates import single_line
+from engine.errors import PermanentFailure, TransientFailure
 from engine.settings import Settings
 
 SMTP_TIMEOUT = 30  # seconds for each SMTP exchange
@@ -37,14 +36,15 @@ def address(value: str, role: str) -> str:
 def build_email(
     *, sender: str, recipient: str, subject: str, html: str, text: str, idempotency_key: str, unsubscribe_url: str
 ) -> EmailMessage:
-    """The MIME message; raises ValueError when the recipient or sender is not one clean address (a failure no
-    retry can fix). Header text is made single-line here whatever the template gave."""
+    """The MIME message; raises ValueError when the recipient or sender is not one clean address, or a header value
+    (subject, unsubscribe URL) has a line break: failures no retry can fix. The caller makes header text single-line
+    (engine.messages.templates.single_line)."""
     email = EmailMessage()
     email["From"], email["To"] = address(sender, "sender"), address(recipient, "recipient")
-    email["Subject"] = single_line(subject)
+    email["Subject"] = subject
     email["Message-ID"] = message_id(idempotency_key)
     email["Date"] = formatdate(localtime=False)
-    email["List-Unsubscribe"] = f"<{single_line(unsubscribe_url)}>"
+    email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     email.set_content(text, charset="utf-8")
     email.add_alternative(html, subtype="html", charset="utf-8")

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from engine.messages.sending import PermanentFailure, TransientFailure
+from engine.errors import PermanentFailure, TransientFailure
 from engine.settings import Settings
 
 SMS_TIMEOUT = 20.0  # seconds per gateway request

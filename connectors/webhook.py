@@ -13,7 +13,7 @@ import hmac
 import httpx
 
 from engine import clock
-from engine.messages.sending import PermanentFailure, TransientFailure
+from engine.errors import PermanentFailure, TransientFailure
 from engine.settings import MASK, mask_urls, url_secrets
 
 

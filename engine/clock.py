@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from engine.settings import get_settings
+
 _offset: timedelta | None = None  # pinned: the real monotonic clock plus this offset
 
 
@@ -29,8 +31,6 @@ def now() -> datetime:
 
 
 def shop_zone() -> ZoneInfo:
-    from engine.settings import get_settings  # settings import nothing of ours at module level: no cycle
-
     return get_settings().shop_zone
 
 

@@ -1,4 +1,5 @@
-"""The one database engine and session factory, and schema upgrades through Alembic."""
+"""The one database engine and session factory, schema upgrades through Alembic, and the insert that tolerates
+concurrent writers (`insert_new`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, exc
+from sqlalchemy import Engine, Table, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlmodel import Session, create_engine
 
@@ -99,6 +101,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def id_batches(ids: list[int], size: int = 500) -> list[list[int]]:
     """Ids in lists short enough for one `IN (…)` (SQLite allows a limited number of parameters)."""
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def insert_new(
+    session: Session, table: Table, rows: list[dict[str, Any]], key: str, conflict_on: list[str] | None = None
+) -> set[Any]:
+    """Insert the rows whose unique `key` (or `conflict_on` columns) is not taken yet, concurrent writers included;
+    return the `key` values of the rows inserted."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=conflict_on or [key]).returning(table.c[key])
+    return set(session.execute(statement, rows).scalars())
 
 
 def get_engine() -> Engine:

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from engine import clock, ingest
-from engine.csv_cells import safe_row
+from engine import clock
 from engine.db import session_scope
-from engine.importer import COLUMNS
-from engine.records import MemberRecord, OrderRecord
+from engine.files.csv_cells import safe_row
+from engine.intake import saving
+from engine.intake.csv_import import COLUMNS
+from engine.intake.records import MemberRecord, OrderRecord
 
 SHOP = ZoneInfo("Asia/Shanghai")
 BATCH_SIZE = 5000
@@ -224,11 +225,11 @@ def load_demo(members: int, *, seed: int = 7, today: date) -> tuple[int, int]:
     members_saved = orders_saved = 0
     for group in _batches(people, BATCH_SIZE):
         with session_scope() as session:
-            outcomes = ingest.save_members(session, group, source="demo", added_by="demo", now=clock.now())
+            outcomes = saving.save_members(session, group, source="demo", added_by="demo", now=clock.now())
         members_saved += sum(outcome.status != "rejected" for outcome in outcomes)
     for batch in _batches(generate_orders(people, seed=seed, today=today), BATCH_SIZE):
         with session_scope() as session:
-            outcomes = ingest.save_orders(session, batch, now=clock.now())
+            outcomes = saving.save_orders(session, batch, now=clock.now())
         orders_saved += sum(outcome.status != "rejected" for outcome in outcomes)
     return members_saved, orders_saved
 

@@ -20,6 +20,15 @@ class InputError(Exception):
         super().__init__("; ".join(problems))
 
 
+class PermanentFailure(Exception):
+    """A provider (SMTP server, SMS gateway, webhook) refused for good (5xx, a bad address), or the message cannot be
+    sent as it is: retrying will not help. Raised by connectors/, handled by engine.messages.sending."""
+
+
+class TransientFailure(Exception):
+    """A provider call worth another try later (4xx, connection trouble, a timeout)."""
+
+
 # pydantic's bound errors as a marketer says them: error type -> (its ctx key, the words), e.g. "days must be at
 # most 36500".
 BOUND_WORDS = {

@@ -155,7 +155,7 @@ class Event(SQLModel, table=True):
 
 class PointsEntry(SQLModel, table=True):
     """The append-only points ledger; a member's balance is the sum of `points` (negative for redeem/expire),
-    less grants past their `expires_at` that the expiry run has not written off yet (see engine.points)."""
+    less grants past their `expires_at` that the expiry run has not written off yet (see engine.rewards.points)."""
 
     __tablename__ = "points_ledger"
     __table_args__ = (Index("ix_points_member", "member_id"),)
@@ -201,7 +201,7 @@ class ShopSetting(SQLModel, table=True):
 
 
 class CouponTemplate(SQLModel, table=True):
-    """A kind of coupon the marketer defined (the whole definition is `spec`, see engine.coupons.CouponSpec)."""
+    """A kind of coupon the marketer defined (the whole definition is `spec`, see engine.rewards.coupons.CouponSpec)."""
 
     __tablename__ = "coupon_templates"
 
@@ -517,7 +517,7 @@ class SplitDecision(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A named API token, kept only as the SHA-256 of the token (engine.api_tokens): shown once when made."""
+    """A named API token, kept only as the SHA-256 of the token (engine.access.api_tokens): shown once when made."""
 
     __tablename__ = "api_tokens"
 
@@ -531,7 +531,7 @@ class ApiToken(SQLModel, table=True):
 class EventDeliveryFailure(SQLModel, table=True):
     """An event journeys could not be given yet (Temporal refused a signal or a start for it): why, how many times,
     and when it is tried again. After the last attempt `retry_at` is empty and `set_aside_at` says when it was set
-    aside; other events go on meanwhile (engine/journey/outbox.py)."""
+    aside; other events go on meanwhile (engine/journey/event_delivery.py)."""
 
     __tablename__ = "event_delivery_failures"
 

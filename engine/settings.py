@@ -9,17 +9,19 @@ import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.cron import cron_problem
 from engine.errors import SettingsError
-
-if TYPE_CHECKING:
-    from engine.rfm.scoring import RfmScheme
+from engine.limits import MAX_WINDOW_DAYS
+from engine.messages.send_rules import parse_frequency_cap, parse_quiet_hours
+from engine.rfm.scoring import RfmScheme
+from engine.serving import serving
 
 MASK = "***"
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
@@ -150,8 +152,6 @@ class Settings(BaseSettings):
     @field_validator("rfm_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from engine.cron import cron_problem
-
         if reason := cron_problem(value):
             raise ValueError(f"'{value}' is not a cron: {reason}")
         return value
@@ -159,8 +159,6 @@ class Settings(BaseSettings):
     @field_validator("rfm_window_days")
     @classmethod
     def _window(cls, value: int | None) -> int | None:
-        from engine.limits import MAX_WINDOW_DAYS
-
         if value is not None and not 1 <= value <= MAX_WINDOW_DAYS:
             raise ValueError(f"{value} is not between 1 and {MAX_WINDOW_DAYS:,} days")
         return value
@@ -184,24 +182,18 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        from engine.messages.rules import parse_quiet_hours
-
         parse_quiet_hours(value)
         return value
 
     @field_validator("frequency_cap")
     @classmethod
     def _frequency_cap(cls, value: str) -> str:
-        from engine.messages.rules import parse_frequency_cap
-
         parse_frequency_cap(value)
         return value
 
     @field_validator("rfm_thresholds")
     @classmethod
     def _rfm_scheme(cls, value: str) -> str:
-        from engine.rfm.scoring import RfmScheme
-
         if value.strip():
             try:
                 RfmScheme.model_validate_json(value)
@@ -212,8 +204,6 @@ class Settings(BaseSettings):
 
     @property
     def rfm_scheme(self) -> RfmScheme:
-        from engine.rfm.scoring import RfmScheme
-
         return RfmScheme.model_validate_json(self.rfm_thresholds) if self.rfm_thresholds.strip() else RfmScheme()
 
     @property
@@ -235,11 +225,8 @@ class Settings(BaseSettings):
         (its record, engine/serving.py); else the embedded dev server's port."""
         if self.temporal_address:
             return self.temporal_address
-        if "temporal_dev_port" not in self.model_fields_set:
-            from engine.serving import serving
-
-            if (found := serving(self.var_dir)) is not None:
-                return found.temporal_address
+        if "temporal_dev_port" not in self.model_fields_set and (found := serving(self.var_dir)) is not None:
+            return found.temporal_address
         return f"127.0.0.1:{self.temporal_dev_port}"
 
     @property

@@ -14,7 +14,6 @@ from pydantic import Field
 from engine.journey.base import BlockBase, ConditionBase
 from nodes.add_tag import AddTag, add_tag_to_member
 from nodes.branch import Branch, Path
-from nodes.call_webhook import CallWebhook, deliver_webhook, prepare_webhook
 from nodes.conditions.attribute import MemberAttribute
 from nodes.conditions.birthday import BirthdayThisMonth
 from nodes.conditions.did_event import DidEvent
@@ -41,6 +40,7 @@ from nodes.split import Arm, Split, ask_for_winner, assign_member_to_arm
 from nodes.wait import Wait
 from nodes.wait_for_event import WaitForEvent
 from nodes.wait_until import WaitUntil
+from nodes.webhook import CallWebhook, deliver_webhook, prepare_webhook
 
 CONDITION_KINDS: tuple[type[ConditionBase], ...] = (
     HasTag, MemberAttribute, DaysSinceLastOrder, OrdersInLastDays, SpendInLastDays, BoughtCategory, TotalSpend,

@@ -9,10 +9,10 @@ from temporalio import activity
 
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category
-from engine.journey.ledger import perform_once, record_steps
+from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.members.tags import add_tag
 from engine.models import Member
-from engine.tagging import add_tag
 
 
 class AddTag(BlockBase):

@@ -17,10 +17,10 @@ from temporalio import activity
 from engine import clock
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category
-from engine.journey.ledger import perform_once, record_steps
+from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
-from engine.points import add_boost, expiry_of, grant, last_order_points, load_rules, points_balance
 from engine.ranges import MAX_DAYS, MAX_MULTIPLIER, MAX_POINTS
+from engine.rewards.points import add_boost, expiry_of, grant, last_order_points, load_rules, points_balance
 from engine.settings import get_settings
 
 

@@ -12,11 +12,11 @@ from typing import ClassVar, Literal
 from pydantic import Field
 from temporalio import activity
 
-from engine.coupons import issue_coupon
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category, ShopData
-from engine.journey.ledger import perform_once, record_steps
+from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.rewards.coupons import issue_coupon
 from engine.settings import get_settings
 
 

@@ -16,17 +16,18 @@ from pydantic import Field
 from temporalio import activity
 
 from connectors.email import build_email, send_email
+from engine.errors import PermanentFailure
 from engine.journey.base import BlockBase, Category, ShopData
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
-from engine.messages.outbox import rules_from, unsubscribe_url
+from engine.messages.message_log import rules_from, unsubscribe_url
 from engine.messages.sending import (
-    PermanentFailure,
     call_provider,
     claim_message,
     prepare,
     record_result,
     send_when_allowed,
 )
+from engine.messages.templates import single_line
 from engine.models import Message
 from engine.settings import Settings, get_settings
 
@@ -77,9 +78,9 @@ async def _build_and_send(settings: Settings, message: Message) -> tuple[str, st
     assert message.id is not None
     try:
         email = build_email(
-            sender=settings.smtp_from, recipient=message.recipient or "", subject=message.subject or "",
+            sender=settings.smtp_from, recipient=message.recipient or "", subject=single_line(message.subject or ""),
             html=message.body_html or "", text=message.body_text or "", idempotency_key=message.idempotency_key,
-            unsubscribe_url=unsubscribe_url(rules_from(settings), message.id),
+            unsubscribe_url=single_line(unsubscribe_url(rules_from(settings), message.id)),
         )  # fmt: skip
     except ValueError as exc:
         raise PermanentFailure(f"the email cannot be built: {exc}") from None

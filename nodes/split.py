@@ -30,7 +30,7 @@ from engine.ab.splits import (
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category
 from engine.journey.events import Goal
-from engine.journey.ledger import record_steps
+from engine.journey.run_records import record_steps
 from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
 from engine.models import SplitAssignment
 from engine.ranges import MAX_COUNT, MAX_HOURS, MAX_WEIGHT

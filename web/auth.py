@@ -1,5 +1,5 @@
-"""API authentication: a bearer token made with `memberflow token create` (kept hashed, engine.api_tokens), or the
-operator's API_TOKEN from the environment."""
+"""API authentication: a bearer token made with `memberflow token create` (kept hashed,
+engine.access.api_tokens), or the operator's API_TOKEN from the environment."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 
-from engine.api_tokens import token_in_use
+from engine.access.api_tokens import token_in_use
 from engine.clock import now
 from engine.db import session_scope
 from engine.settings import get_settings

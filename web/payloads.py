@@ -12,10 +12,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLI
 from litestar.typing import FieldDefinition
 from pydantic import BaseModel, BeforeValidator, Discriminator, Field, RootModel, SerializeAsAny, Tag
 
-from engine.coupons import CouponCheck
-from engine.ingest import Outcome
+from engine.intake.records import EventRecord, MemberRecord, OrderRecord
+from engine.intake.saving import Outcome
 from engine.limits import MAX_BATCH
-from engine.records import EventRecord, MemberRecord, OrderRecord
+from engine.rewards.coupons import CouponCheck
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator  # the type plugins receive; not exported

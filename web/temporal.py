@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from connectors.temporal import connect
 from engine.settings import get_settings
-from workflows.dispatch import dispatch_pending
+from workflows.event_delivery import dispatch_pending
 
 log = logging.getLogger(__name__)
 

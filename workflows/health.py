@@ -9,7 +9,7 @@ from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
     from engine.db import session_scope
-    from engine.stats import ShopCounts, shop_counts
+    from engine.members.shop_counts import ShopCounts, shop_counts
     from workflows.retries import PROBE
 
 

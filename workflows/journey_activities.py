@@ -17,11 +17,10 @@ from temporalio import activity
 
 from engine import clock
 from engine.ab.assign import in_global_holdout
-from engine.db import session_scope
-from engine.ingest import insert_new
+from engine.db import insert_new, session_scope
 from engine.journey.facts import MemberFacts
-from engine.journey.ledger import entry_row, record_steps
 from engine.journey.plan import Plan
+from engine.journey.run_records import entry_row, record_steps
 from engine.journey.runtime import EntryRef, StepRecord
 from engine.messages.sending import give_up
 from engine.models import Conversion, Journey, JourneyEntry, Member, table_of

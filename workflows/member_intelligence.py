@@ -24,10 +24,10 @@ from temporalio.client import (
 with workflow.unsafe.imports_passed_through():
     from engine.db import session_scope
     from engine.journey.timing import local_date
-    from engine.points import ExpiryReport, expire_points
+    from engine.members.tag_rules import RuleReport, apply_rules
+    from engine.rewards.points import ExpiryReport, expire_points
     from engine.rfm.recompute import recompute_for_shop
     from engine.settings import Settings, get_settings
-    from engine.tag_rules import RuleReport, apply_rules
     from workflows.retries import BATCH
     from workflows.schedules import put_schedule
 

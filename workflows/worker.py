@@ -17,7 +17,7 @@ import nodes
 from connectors.temporal import connect
 from engine.settings import Settings
 from workflows.control import sync_all_schedules
-from workflows.dispatch import dispatch_forever
+from workflows.event_delivery import dispatch_forever
 from workflows.health import HealthCheck, count_shop_data
 from workflows.journey_activities import (
     choose_branch,

@@ -24,10 +24,9 @@ from sqlmodel import Session, col
 from engine import clock
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
 from engine.ab.assign import Group
-from engine.csv_cells import safe_row
-from engine.db import id_batches
+from engine.db import id_batches, insert_new
 from engine.errors import InputError
-from engine.ingest import insert_new
+from engine.files.csv_cells import safe_row
 from engine.journey.events import Goal
 from engine.models import (
     Coupon,
@@ -278,8 +277,8 @@ class ArmSecondary(BaseModel):
 def secondary(session: Session, journey_id: int, found: list[Outcome], arms: list[str]) -> list[ArmSecondary]:
     """Per arm: messages sent / opened / clicked, coupons issued / redeemed (核销率), revenue in the window, cost
     (redeemed coupons' face value + points granted × point value + SMS cost) and ROI, for the arm's measured members."""
-    from engine.campaigns import CENT, roi
-    from engine.points import load_rules
+    from engine.analytics.campaign_effect import CENT, roi
+    from engine.rewards.points import load_rules
 
     since = {o.member_id: o.assigned_at for o in found if o.arm is not None}
     arm_of = {o.member_id: o.arm for o in found if o.arm is not None}
@@ -393,7 +392,7 @@ OUTCOME_COLUMNS = ("member_id", "group", "arm", "assigned_at", "converted", "con
 
 def write_outcomes_csv(handle: TextIO, found: list[Outcome]) -> None:
     """One row per assigned member, so an analyst can redo the analysis in a spreadsheet (cells made safe to open
-    there: engine.csv_cells)."""
+    there: engine.files.csv_cells)."""
     writer = csv.writer(handle)
     writer.writerow(OUTCOME_COLUMNS)
     for o in found:

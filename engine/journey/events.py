@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.intake.records import BUILT_IN_EVENT_TYPES
 from engine.journey.compare import OP_WORDS, Op, Operand, check_operands, compare
 from engine.ranges import MAX_DAYS
-from engine.records import BUILT_IN_EVENT_TYPES
 
 
 class PropertyFilter(BaseModel):

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine import clock
+from engine.members.tags import tags_of
 from engine.models import Event, Member, Order, RfmRun, RfmScore
-from engine.tagging import tags_of
 
 
 class MemberFacts:
@@ -151,11 +151,11 @@ class MemberFacts:
 
     @cached_property
     def points_balance(self) -> int:
-        from engine.points import points_balance
+        from engine.rewards.points import points_balance
 
         return points_balance(self.session, self.member_id, self.now)
 
     def has_unredeemed_coupon(self, template: str | None) -> bool:
-        from engine.coupons import has_unredeemed_coupon
+        from engine.rewards.coupons import has_unredeemed_coupon
 
         return has_unredeemed_coupon(self.session, self.member_id, template=template, now=self.now)

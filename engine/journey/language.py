@@ -12,11 +12,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import InputError
+from engine.files.yaml_budget import load_yaml
 from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.timing import TimeOfDay
 from engine.limits import nul_problem
 from engine.ranges import MAX_DAYS
-from engine.yaml_budget import load_yaml
 from nodes import Block, Condition
 
 JOURNEY_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")

@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from engine.coupons import template_keys
 from engine.errors import InputError
 from engine.journey.base import Problem, ShopData
 from engine.journey.events import known_event_types
@@ -19,6 +18,7 @@ from engine.journey.plan import Plan, compile_plan
 from engine.journey.validate import check_journey, journey_warnings, validate
 from engine.messages.templates import templates
 from engine.models import Event, Journey, JourneyEntry, JourneyVersion, Tag, TagRule
+from engine.rewards.coupons import template_keys
 
 log = logging.getLogger(__name__)
 

@@ -14,24 +14,16 @@ from sqlmodel import col
 
 from engine import clock
 from engine.db import session_scope
+from engine.errors import PermanentFailure, TransientFailure
 from engine.journey.base import BlockBase
-from engine.journey.ledger import perform_once, record_steps
+from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
-from engine.messages.outbox import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
+from engine.messages.message_log import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
 from engine.messages.templates import Channel, find_template
 from engine.models import Message
 from engine.settings import get_settings
 
 T = TypeVar("T")
-
-
-class PermanentFailure(Exception):
-    """The provider refused for good (5xx, bad address), or the message cannot be sent as it is: retrying will not
-    help."""
-
-
-class TransientFailure(Exception):
-    """Worth another try later (4xx, connection trouble, timeout)."""
 
 
 def prepare(

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from engine.cli import app as cli
+from cli.main import app as cli
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.models import Event, Member, Order, TagRule

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from engine.api_tokens import create_token, first_token
+from engine.access.api_tokens import create_token, first_token
 from engine.clock import now
 from engine.db import session_scope
 from engine.errors import InputError
@@ -40,7 +40,7 @@ async def members(client: AsyncTestClient, token: str) -> int:  # type: ignore[t
 async def test_a_created_token_is_shown_once_stored_hashed_and_refused_once_revoked(
     client: AsyncTestClient,  # type: ignore[type-arg]
 ) -> None:
-    from engine.cli import app
+    from cli.main import app
 
     created = CliRunner().invoke(app, ["token", "create", "crm-sync"])
     token = created.stdout.strip()

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
-from engine.coupons import Issued, coupon_report, issue_coupon
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.models import Coupon, CouponRedemption, Event, Member
+from engine.rewards.coupons import Issued, coupon_report, issue_coupon
 from engine.settings import get_settings
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]

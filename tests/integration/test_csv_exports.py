@@ -13,9 +13,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
 from engine.ab.splits import record_assignment
-from engine.cli import app
 from engine.db import session_scope
 from engine.journey.language import parse_journey
 from engine.journey.store import publish

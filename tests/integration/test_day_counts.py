@@ -15,7 +15,7 @@ from sqlmodel import col
 from engine import clock
 from engine.ab.splits import outcomes, record_assignment
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.journey.audience import members_matching
 from engine.journey.events import Goal
 from engine.journey.language import parse_journey

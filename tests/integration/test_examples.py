@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -14,7 +14,7 @@ from sqlmodel import col
 from engine import clock
 from engine.ab.splits import record_assignment
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.journey.language import parse_journey
 from engine.journey.store import publish
 from engine.models import Member

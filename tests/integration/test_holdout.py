@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
 from engine.ab.analysis import analyze
 from engine.ab.assign import in_global_holdout
 from engine.ab.holdout import holdout_request
-from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.settings import get_settings
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.importer import import_csv, text_encoding
+from engine.intake.csv_import import import_csv, text_encoding
 from engine.models import Event, Member, MemberTag, Order, Tag
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
@@ -164,7 +164,7 @@ def test_rows_with_the_wrong_number_of_cells_are_rejected(tmp_path: Path) -> Non
 def test_the_cli_prints_the_report_and_fails_when_rows_were_rejected(tmp_path: Path) -> None:
     members = write(tmp_path, "members.csv", MEMBERS)
     orders = write(tmp_path, "orders.csv", ORDERS)
-    cli = [sys.executable, "-m", "engine.cli", "import"]
+    cli = [sys.executable, "-m", "cli", "import"]
 
     ok = subprocess.run([*cli, "members", str(members)], capture_output=True, text=True, timeout=120)
     bad = subprocess.run([*cli, "orders", str(orders)], capture_output=True, text=True, timeout=120)
@@ -339,7 +339,7 @@ def test_a_quote_left_open_cannot_swallow_the_rows_after_it(tmp_path: Path) -> N
 def test_the_cli_takes_an_encoding_and_says_how_it_read_the_file(tmp_path: Path) -> None:
     path = tmp_path / "members.csv"
     path.write_bytes((HEADER + "M1,张三,,\n").encode("gb18030"))
-    cli = [sys.executable, "-m", "engine.cli", "import", "members", str(path)]
+    cli = [sys.executable, "-m", "cli", "import", "members", str(path)]
 
     named = subprocess.run([*cli, "--encoding", "gb18030"], capture_output=True, text=True, timeout=120)
     unknown = subprocess.run([*cli, "--encoding", "klingon"], capture_output=True, text=True, timeout=120)

@@ -12,15 +12,15 @@ import yaml
 from litestar.testing import AsyncTestClient
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
-from engine.coupons import CouponSpec, save_template
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.language import parse_journey
 from engine.journey.store import publish
 from engine.messages.templates import TemplateSpec
 from engine.messages.templates import save_template as save_message_template
+from engine.rewards.coupons import CouponSpec, save_template
 from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]

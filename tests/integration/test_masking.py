@@ -13,13 +13,13 @@ import pytest
 
 from connectors.sms import send_sms
 from connectors.webhook import post_webhook
-from engine.messages.sending import PermanentFailure, TransientFailure
+from engine.errors import PermanentFailure, TransientFailure
 from engine.settings import Settings
 
 
 def test_an_unreachable_database_is_one_sentence_without_its_password() -> None:
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgresql://shop:s3cret-pw@127.0.0.1:1/memberflow"}
-    result = subprocess.run([sys.executable, "-m", "engine.cli", "db", "upgrade"], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "cli", "db", "upgrade"], env=env, capture_output=True,
                             text=True, timeout=60, check=False)  # fmt: skip
 
     assert result.returncode == 2

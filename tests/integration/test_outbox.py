@@ -15,8 +15,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from engine.db import session_scope
-from engine.messages.outbox import SendRules, claim, mark_sent, outbox, record_intent
-from engine.messages.rules import parse_quiet_hours
+from engine.messages.message_log import SendRules, claim, mark_sent, outbox, record_intent
+from engine.messages.send_rules import parse_quiet_hours
 from engine.messages.templates import TemplateSpec
 from engine.models import Member
 from web.app import create_app
@@ -75,7 +75,7 @@ def test_sending_clears_the_deferral_reason(deferred: int) -> None:
 @pytest.mark.usefixtures("deferred")
 def test_the_cli_outbox_shows_every_value_whole_on_a_narrow_terminal() -> None:
     shown = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "messages", "outbox"],
+        [sys.executable, "-m", "cli", "messages", "outbox"],
         env={**os.environ, "COLUMNS": "60"}, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
 

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.models import Event, PointsEntry
-from engine.points import (
+from engine.rewards.points import (
     PointsRules,
     add_boost,
     adjust,

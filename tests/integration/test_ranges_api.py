@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from engine.cli import app
+from cli.main import app
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.models import CouponTemplate, Journey, PointsEntry, TagRule
 from web.app import create_app
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
-from engine.cli import app
+from cli.main import app
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.models import Event, Member, RfmRun, RfmScore
 from engine.rfm.recompute import recompute
 from engine.rfm.report import stored_segment_counts, summary

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli import app
-from engine.importer import import_csv
+from cli.main import app
+from engine.intake.csv_import import import_csv
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
 

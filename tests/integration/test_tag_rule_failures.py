@@ -12,13 +12,13 @@ from sqlalchemy import select, text
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
+from engine.members.tag_rules import TagRuleSpec, apply_rules, rule_failures, save_rule
 from engine.models import Member, MemberTag, Tag, TagRule, TagRuleFailure
-from engine.points import grant
-from engine.tag_rules import TagRuleSpec, apply_rules, rule_failures, save_rule
+from engine.rewards.points import grant
 from web.app import create_app
 
 AUTH = {"Authorization": "Bearer test-token"}

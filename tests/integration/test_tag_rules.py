@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
+from engine.members.tag_rules import TagRuleSpec, apply_rules, members_to_retag, retag, save_rule
 from engine.models import Event, Member, MemberTag, Tag
-from engine.tag_rules import TagRuleSpec, apply_rules, members_to_retag, retag, save_rule
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]
 EXAMPLES = Path(__file__).parents[2] / "examples"

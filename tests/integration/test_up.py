@@ -53,7 +53,7 @@ def start_up(tmp_path: Path, ports: dict[str, int], demo_members: int) -> subpro
     env = shop_env(tmp_path) | {name: str(port) for name, port in ports.items()} | {"DEMO_MEMBERS": str(demo_members)}
     with (tmp_path / "up.log").open("wb") as log:  # a file, not a pipe nobody reads until the end
         return subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "up"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "cli", "up"], env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
 
@@ -232,7 +232,7 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
 
     # Another terminal on the same VAR_DIR, without the ports in its environment, finds this `up` (VAR_DIR/up.json).
     record = json.loads((tmp_path / "var" / "up.json").read_text())
-    paused = subprocess.run([sys.executable, "-m", "engine.cli", "journey", "pause", "winback-30d"],
+    paused = subprocess.run([sys.executable, "-m", "cli", "journey", "pause", "winback-30d"],
                             env=shop_env(tmp_path), capture_output=True, text=True, timeout=60)  # fmt: skip
     assert (record["pid"], record["temporal_address"]) == (memberflow_up.pid, f"127.0.0.1:{ports['TEMPORAL_DEV_PORT']}")
     assert paused.returncode == 0, paused.stderr
@@ -292,7 +292,7 @@ def test_killing_up_with_sigkill_takes_its_children_with_it(tmp_path: Path, port
                 break
             time.sleep(0.2)
 
-        assert "start-dev" in commands and "engine.cli worker" in commands and "engine.cli web" in commands, commands
+        assert "start-dev" in commands and "-m cli worker" in commands and "-m cli web" in commands, commands
         assert [pid for pid in children if running(pid)] == [], commands
         assert [port for port in ports.values() if listening(port)] == []
     finally:

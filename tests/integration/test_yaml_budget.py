@@ -15,9 +15,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from engine.cli import app
+from cli.main import app
 from engine.errors import InputError
-from engine.yaml_budget import MAX_NODES, YamlBudgetError, load_yaml
+from engine.files.yaml_budget import MAX_NODES, YamlBudgetError, load_yaml
 
 LEVELS = "abcdefghi"
 ALIASES = "".join(f",\n    &{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in itertools.pairwise(LEVELS))
@@ -46,7 +46,7 @@ def test_memberflow_journey_validate_refuses_the_bomb_at_once_in_little_memory(t
     # memberflow in a process allowed 1 GB: the 5 GB this once took would end it instead
     limited = (
         "import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); "
-        "sys.argv = ['memberflow', *sys.argv[1:]]; runpy.run_module('engine.cli', run_name='__main__')"
+        "sys.argv = ['memberflow', *sys.argv[1:]]; runpy.run_module('cli', run_name='__main__')"
     )
     started = time.monotonic()
     done = subprocess.run(

@@ -230,7 +230,7 @@ def test_cli_prints_exactly_the_pinned_json(tmp_path: Path) -> None:
     counts = {"metric": "conversion", "control": "A", "alpha": 0.05, "sequential": False, "weights": {"A": 1, "B": 1},
               "arms": [arm("A", 10000, conversions=500), arm("B", 10000, conversions=560)]}  # fmt: skip
     file.write_text(json.dumps(counts))
-    done = subprocess.run([sys.executable, "-m", "engine.cli", "ab", "analyze", str(file), "--json"],
+    done = subprocess.run([sys.executable, "-m", "cli", "ab", "analyze", str(file), "--json"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     printed = json.loads(done.stdout)
 
@@ -246,7 +246,5 @@ def test_cli_prints_exactly_the_pinned_json(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"metric": "clicks", "arms": []}')
-    failed = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "ab", "analyze", str(bad)], capture_output=True, text=True
-    )
+    failed = subprocess.run([sys.executable, "-m", "cli", "ab", "analyze", str(bad)], capture_output=True, text=True)
     assert failed.returncode == 2 and "metric" in failed.stderr and "at least 2 items" in failed.stderr

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from engine.cli_output import print_table
+from cli.output import print_table
 
 HEADERS = ["block", "entered", "sent", "status", "reason"]
 ROWS = [

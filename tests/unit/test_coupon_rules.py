@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from engine.coupons import CouponFacts, CouponSpec, new_code, redemption, validity
+from engine.rewards.coupons import CouponFacts, CouponSpec, new_code, redemption, validity
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

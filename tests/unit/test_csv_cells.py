@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from engine.csv_cells import safe_cell, safe_row
+from engine.files.csv_cells import safe_cell, safe_row
 
 
 @pytest.mark.parametrize(

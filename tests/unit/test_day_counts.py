@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine import clock
-from engine.coupons import CouponSpec, validity
 from engine.journey.timing import within_days_after
-from engine.points import expiry_of
+from engine.rewards.coupons import CouponSpec, validity
+from engine.rewards.points import expiry_of
 
 SHANGHAI, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
 ZONES = pytest.mark.parametrize("zone", [SHANGHAI, NEW_YORK], ids=["shanghai", "new-york"])

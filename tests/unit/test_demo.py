@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.demo import generate_members, generate_orders, write_csv
-from engine.records import CHANNELS, MemberRecord, OrderRecord
+from engine.intake.records import CHANNELS, MemberRecord, OrderRecord
 
 TODAY = date(2025, 3, 1)
 SHOP = ZoneInfo("Asia/Shanghai")

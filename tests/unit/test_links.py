@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.messages.outbox import sign, verify
+from engine.messages.message_log import sign, verify
 
 KEY = b"test-link-secret"
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine import clock
-from engine.messages.rules import parse_quiet_hours
+from engine.messages.send_rules import parse_quiet_hours
 from engine.settings import get_settings
 from tests.conftest import HOSTILE_MOMENTS, HostileMoment, hostile_moments
 

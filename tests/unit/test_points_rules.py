@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from engine.points import LedgerRow, PointsRules, expiry_of, order_points, replay
+from engine.rewards.points import LedgerRow, PointsRules, expiry_of, order_points, replay
 
 D = [datetime(2026, 1, day, tzinfo=UTC) for day in range(1, 32)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")

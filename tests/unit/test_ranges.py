@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from engine.coupons import CouponSpec, validity
-from engine.points import PointsRules, expiry_of, order_points
+from engine.members.tag_rules import TagRuleSpec
 from engine.ranges import FIRST_DATE, LAST_DATE, MAX_DAYS, MAX_HOURS, MAX_MINUTES, MAX_MONEY, MAX_MULTIPLIER, MAX_POINTS
-from engine.tag_rules import TagRuleSpec
+from engine.rewards.coupons import CouponSpec, validity
+from engine.rewards.points import PointsRules, expiry_of, order_points
 from nodes.split import Split
 from nodes.wait import Wait
 from nodes.wait_for_event import WaitForEvent

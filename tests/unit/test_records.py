@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from engine.records import EventRecord, MemberRecord, OrderRecord, problems_of
+from engine.intake.records import EventRecord, MemberRecord, OrderRecord, problems_of
 
 SHANGHAI = {"zone": ZoneInfo("Asia/Shanghai")}
 

@@ -57,9 +57,7 @@ def test_each_invalid_setting_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -
 def test_memberflow_refuses_to_start_with_invalid_settings() -> None:
     env = {**os.environ, "SHOP_TIMEZONE": "Mars/Olympus", "TEMPORAL_DEV_PORT": "70000"}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "up"], env=env, capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-m", "cli", "up"], env=env, capture_output=True, text=True, timeout=60)
 
     assert result.returncode == 2
     assert "setting: SHOP_TIMEZONE 'Mars/Olympus' is not an IANA time zone name" in result.stderr

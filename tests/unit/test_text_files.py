@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InputError
+from engine.files.spec_files import read_specs
 from engine.journey.language import read_journey_file
-from engine.spec_files import read_specs
-from engine.tag_rules import TagRuleSpec
+from engine.members.tag_rules import TagRuleSpec
 
 
 def test_a_spec_file_with_a_nul_character_is_refused(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from temporalio.worker import Worker
 from connectors.temporal import temporal_cli, wait_for_port
 from engine import clock
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.journey.language import JourneyDefinition, parse_journey
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_plan, publish

@@ -21,7 +21,7 @@ from schemathesis.config import SchemathesisConfig
 
 from connectors.temporal import temporal_cli, wait_for_port
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from tests.conftest import TABLES
 from tests.workflows.conftest import free_port
 from web.app import create_app
@@ -46,8 +46,8 @@ def api_url(migrated: None, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     commands = {
         "temporal": [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(temporal_port),
                      "--headless", "--log-level", "error"],
-        "worker": [sys.executable, "-m", "engine.cli", "worker"],
-        "web": [sys.executable, "-m", "engine.cli", "web"],
+        "worker": [sys.executable, "-m", "cli", "worker"],
+        "web": [sys.executable, "-m", "cli", "web"],
     }  # fmt: skip
     started: list[subprocess.Popen[bytes]] = []
     try:
@@ -89,7 +89,7 @@ def _a_small_shop(folder: Path, env: dict[str, str]) -> None:
     )
     import_csv(folder / "members.csv", "members")
     import_csv(folder / "orders.csv", "orders")
-    cli = [sys.executable, "-m", "engine.cli"]
+    cli = [sys.executable, "-m", "cli"]
     for command in (
         ["coupons", "load", str(EXAMPLES / "rewards" / "coupons.yaml")],
         ["messages", "load", str(EXAMPLES / "messages" / "templates.yaml")],

@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.campaigns import campaign_effect
-from engine.cli import app
+from engine.analytics.campaign_effect import campaign_effect
 from engine.db import session_scope
-from engine.importer import import_csv
-from engine.messages.outbox import count_click
+from engine.intake.csv_import import import_csv
+from engine.messages.message_log import count_click
 from engine.models import Conversion, Coupon, JourneyEntry, JourneyStep, Member, Message, PointsEntry
-from engine.points import load_rules
+from engine.rewards.points import load_rules
 from engine.settings import get_settings
 from tests.smtp_sink import Sink
 from tests.workflows.conftest import Lane, load_members, publish_live
-from workflows.dispatch import dispatch_pending
+from workflows.event_delivery import dispatch_pending
 
 pytestmark = [pytest.mark.database]
 EXAMPLES = Path(__file__).parents[2] / "examples"

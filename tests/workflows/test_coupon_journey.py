@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.runtime import ActionInput

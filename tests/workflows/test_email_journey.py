@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from connectors.email import message_id
-from engine.cli import app
 from engine.db import session_scope
 from engine.models import Member, Message
 from engine.settings import get_settings

@@ -18,15 +18,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
 from engine.db import session_scope
-from engine.journey.outbox import DELIVERY_ATTEMPTS, delivery_backoff, pending_events
+from engine.journey.event_delivery import DELIVERY_ATTEMPTS, delivery_backoff, pending_events
 from engine.models import Event, EventDeliveryFailure, Member
 from engine.settings import get_settings
 from tests.workflows.conftest import Lane, free_port, load_members, publish_live, tags_of
 from web.app import create_app
-from workflows.dispatch import TemporalUnreachable, dispatch_pending
+from workflows.event_delivery import TemporalUnreachable, dispatch_pending
 
 pytestmark = [pytest.mark.database]
 HUGE = 5_000_000  # characters: beyond the test server's 4 MB gRPC limit (the dev server refuses above 2 MB)

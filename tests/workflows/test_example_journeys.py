@@ -18,7 +18,7 @@ from engine.models import JourneyEntry
 from engine.settings import get_settings
 from tests.smtp_sink import Sink
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
-from workflows.dispatch import dispatch_pending
+from workflows.event_delivery import dispatch_pending
 from workflows.journey_activities import MemberEventSignal
 from workflows.journey_run import JourneyRun
 
@@ -34,7 +34,7 @@ def example_templates(request: pytest.FixtureRequest) -> None:
         return
     from typer.testing import CliRunner
 
-    from engine.cli import app
+    from cli.main import app
 
     request.getfixturevalue("db")
     for args in (["coupons", "load", str(EXAMPLES / "rewards" / "coupons.yaml")],
@@ -120,11 +120,11 @@ async def test_birthday_gives_the_most_valuable_a_gift_coupon_and_others_double_
 ) -> None:
     from typer.testing import CliRunner
 
+    from cli.main import app
     from engine import clock
-    from engine.cli import app
-    from engine.importer import import_csv
+    from engine.intake.csv_import import import_csv
     from engine.models import Coupon, PointsBoost, PointsEntry
-    from engine.points import PointsRules, save_rules
+    from engine.rewards.points import PointsRules, save_rules
 
     load_members(tmp_path, "M1,张三,,,,,,,,\nM2,李四,,,,,,,,\n")
     history = tmp_path / "history.csv"
@@ -165,9 +165,9 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
 ) -> None:
     from typer.testing import CliRunner
 
+    from cli.main import app
     from engine import clock
-    from engine.cli import app
-    from engine.importer import import_csv
+    from engine.intake.csv_import import import_csv
     from engine.models import Coupon, Member, Message
 
     load_members(tmp_path, "W1,陈静,cj@example.com,,,,,,,\nW2,刘洋,,+8613900000002,,,,,,\n")
@@ -213,13 +213,13 @@ async def test_winback_gives_a_coupon_by_value_by_email_or_sms_and_a_stronger_on
 async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smtp_sink: Sink, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
+    from cli.main import app
     from engine import clock
     from engine.ab.splits import split_report
-    from engine.cli import app
     from engine.demo import load_demo
     from engine.journey.audience import members_matching
     from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision
-    from engine.points import load_rules
+    from engine.rewards.points import load_rules
     from nodes.conditions.order_facts import DaysSinceLastOrder
 
     load_demo(300, today=clock.today())

@@ -15,8 +15,8 @@ from sqlmodel import col
 from temporalio.service import RPCError
 from typer.testing import CliRunner
 
+from cli.main import app as cli
 from engine import clock
-from engine.cli import app as cli
 from engine.db import session_scope
 from engine.journey.language import read_journey_file
 from engine.journey.plan import Plan

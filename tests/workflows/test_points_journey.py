@@ -15,7 +15,7 @@ from engine import clock
 from engine.db import session_scope
 from engine.journey.runtime import ActionInput
 from engine.models import Order, PointsBoost, PointsEntry
-from engine.points import PointsRules, member_id_of, points_balance, save_rules
+from engine.rewards.points import PointsRules, member_id_of, points_balance, save_rules
 from engine.settings import get_settings
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 from workflows.journey_activities import EnterInput, enter_journey

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.journey.language import read_journey_file
 from engine.journey.plan import Plan
 from engine.models import Event
 from engine.rfm.recompute import recompute
 from engine.settings import get_settings
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
-from workflows.dispatch import dispatch_pending
+from workflows.event_delivery import dispatch_pending
 
 pytestmark = [pytest.mark.database]
 EXAMPLE = Path(__file__).parents[2] / "examples" / "important-winback.yaml"

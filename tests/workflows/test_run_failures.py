@@ -13,8 +13,8 @@ from sqlmodel import col
 from temporalio.exceptions import ActivityError, ApplicationError
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
-from engine.cli import app
 from engine.db import session_scope
 from engine.messages.sending import give_up
 from engine.models import CouponTemplate, JourneyEntry, Member, Message

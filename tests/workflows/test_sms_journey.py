@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
-from engine.cli import app
+from cli.main import app
 from engine.db import session_scope
 from engine.messages.sms import segments
 from engine.models import Message

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine import clock
 from engine.ab.assign import assign, in_global_holdout
 from engine.ab.splits import split_report
-from engine.cli import app
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.models import JourneyAction, JourneyEntry, Member, SplitAssignment, SplitDecision
 from tests.workflows.conftest import Lane, load_members, publish_live, tags_of
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from engine.db import session_scope
-from engine.importer import import_csv
+from engine.intake.csv_import import import_csv
 from engine.journey.timing import birthday_in, local_date
 from engine.models import JourneyEntry, Member
 from engine.settings import get_settings

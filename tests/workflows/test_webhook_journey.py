@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from cli.main import app
 from connectors.webhook import signature
-from engine.cli import app
 from engine.db import session_scope
 from engine.models import Message
 from engine.settings import get_settings

@@ -20,8 +20,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from typer.testing import CliRunner
 
+from cli.main import app
 from connectors.email import message_id
-from engine.cli import app
 from engine.db import session_scope
 from engine.models import Coupon, Event, JourneyAction, JourneyEntry, Message, PointsEntry
 from engine.settings import get_settings
@@ -56,7 +56,7 @@ def start_worker(dev_server: str, tmp_path: Path) -> Iterator[Any]:
     def start(name: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "TEMPORAL_ADDRESS": dev_server, "PYTHONUNBUFFERED": "1"}
         with (tmp_path / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen([sys.executable, "-m", "engine.cli", "worker"], env=env, stdout=log, stderr=log)
+            process = subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env, stdout=log, stderr=log)
         started.append(process)
         return process
 

@@ -7,10 +7,10 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine import clock
-from engine.coupons import CouponSpec, TemplateReport, coupon_report, issue_by_hand, save_template, templates
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.records import problems_of
+from engine.intake.records import problems_of
+from engine.rewards.coupons import CouponSpec, TemplateReport, coupon_report, issue_by_hand, save_template, templates
 from engine.settings import get_settings
 from web.auth import require_api_token
 from web.errors import problems

@@ -10,8 +10,8 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
 from engine.db import session_scope
-from engine.intake import take_events
-from engine.journey.outbox import UndeliveredEvent, redeliver, undelivered
+from engine.intake.api_intake import take_events
+from engine.journey.event_delivery import UndeliveredEvent, redeliver, undelivered
 from web.auth import require_api_token
 from web.errors import batch_answers
 from web.payloads import BatchResult, EventPayload, ItemResult, respond

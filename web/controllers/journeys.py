@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from engine import clock
 from engine.ab.splits import SplitReport, live_split, split_report, write_outcomes_csv
-from engine.campaigns import Effect, campaign_effect
+from engine.analytics.campaign_effect import Effect, campaign_effect
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.audience import members_matching

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from engine import clock
 from engine.db import session_scope
-from engine.messages.outbox import count_click, count_open, unsubscribe, verify
+from engine.messages.message_log import count_click, count_open, unsubscribe, verify
 from engine.settings import get_settings
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # a transparent 1×1 GIF

@@ -10,8 +10,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 
 from engine.db import session_scope
-from engine.intake import take_members
-from engine.members import MemberPage, MemberProfile, list_members, member_profile
+from engine.intake.api_intake import take_members
+from engine.members.profiles import MemberPage, MemberProfile, list_members, member_profile
 from web.auth import require_api_token
 from web.errors import batch_answers, problems
 from web.params import Limit, MemberId, Offset, Search

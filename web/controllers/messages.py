@@ -8,7 +8,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from engine.db import session_scope
-from engine.messages.outbox import OutboxRow, outbox
+from engine.messages.message_log import OutboxRow, outbox
 from web.auth import require_api_token
 
 

@@ -8,9 +8,9 @@ from litestar import Controller, Response, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
-from engine.coupons import CouponCheck, coupon_checks
 from engine.db import session_scope
-from engine.intake import take_orders
+from engine.intake.api_intake import take_orders
+from engine.rewards.coupons import CouponCheck, coupon_checks
 from web.auth import require_api_token
 from web.errors import batch_answers
 from web.payloads import BatchResult, ItemResult, OrderPayload, OrderResult, respond

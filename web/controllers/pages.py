@@ -10,11 +10,11 @@ from litestar.datastructures import State
 from litestar.response import Template
 
 from engine.db import session_scope
-from engine.members import list_members
-from engine.messages.outbox import caught_mail, outbox
+from engine.members.profiles import list_members
+from engine.members.shop_counts import shop_counts
+from engine.messages.message_log import caught_mail, outbox
 from engine.rfm.report import summary
 from engine.settings import get_settings
-from engine.stats import shop_counts
 from web.params import Offset, Search
 from web.temporal import temporal_client
 from workflows.member_intelligence import IntelligenceRequest, MemberIntelligence

@@ -13,8 +13,7 @@ from engine import clock
 from engine.db import session_scope
 from engine.errors import InputError
 from engine.limits import MAX_KEY, check_line
-from engine.models import Member
-from engine.tag_rules import (
+from engine.members.tag_rules import (
     RuleFailure,
     RuleReport,
     TagRuleSpec,
@@ -24,7 +23,8 @@ from engine.tag_rules import (
     rules,
     save_rule,
 )
-from engine.tagging import add_tag, remove_tag
+from engine.members.tags import add_tag, remove_tag
+from engine.models import Member
 from web.auth import require_api_token
 from web.errors import problems
 from web.params import MemberId, TagName

@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `memberflow` command."""
+
+from cli.main import main
+
+main()

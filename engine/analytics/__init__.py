@@ -1,0 +1,1 @@
+"""What campaigns earned: the numbers analysts read, each reproducible from the raw rows."""
