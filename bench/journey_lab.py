@@ -50,9 +50,9 @@ from engine import clock  # noqa: E402
 from engine.db import session_scope, upgrade  # noqa: E402
 from engine.intake.csv_import import import_csv  # noqa: E402
 from engine.journey.facts import MemberFacts  # noqa: E402
-from engine.journey.language import parse_journey  # noqa: E402
 from engine.journey.plan import Plan  # noqa: E402
 from engine.journey.store import live_plan, publish  # noqa: E402
+from engine.journey.validate import parse_journey  # noqa: E402
 from engine.members.tags import add_tag  # noqa: E402
 from engine.models import Member  # noqa: E402
 from engine.settings import get_settings  # noqa: E402

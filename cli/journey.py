@@ -21,8 +21,6 @@ errors = Console(stderr=True)
 @journey_app.command("schema")
 def journey_schema_command() -> None:
     """Print the JSON Schema of a journey (blocks, conditions, triggers)."""
-    import json
-
     from engine.journey.language import journey_schema
 
     print(json.dumps(journey_schema(), ensure_ascii=False, indent=2))
@@ -61,7 +59,8 @@ def journey_publish(
     """Validate, compile and store a new version (unchanged content keeps its version), then make it `status`."""
     import asyncio
 
-    from engine.journey.language import Status, parse_journey, read_journey_file
+    from engine.journey.language import Status, read_journey_file
+    from engine.journey.validate import parse_journey
     from workflows.control import publish_journey
 
     if status not in ("live", "paused", "draft"):
@@ -167,15 +166,13 @@ def journey_enroll(
 
 
 def _members_where(session: Any, where: str) -> list[str]:
-    import json
-
     from pydantic import TypeAdapter, ValidationError
 
     from engine import clock
     from engine.journey.audience import members_matching
+    from engine.journey.registry import Condition
     from engine.journey.store import event_types_in_use, shop_data
     from engine.journey.validate import condition_problems
-    from nodes import Condition
 
     try:
         condition = TypeAdapter(Condition).validate_python(json.loads(where))

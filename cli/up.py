@@ -206,7 +206,8 @@ def _publish_examples_once(settings: Settings) -> None:
     from sqlmodel import col
 
     from engine.db import session_scope
-    from engine.journey.language import parse_journey, read_journey_file
+    from engine.journey.language import read_journey_file
+    from engine.journey.validate import parse_journey
     from engine.models import Journey
     from workflows.control import publish_journey
 

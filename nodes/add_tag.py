@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from engine.db import session_scope
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.run_records import perform_once, record_steps
-from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import ActionInput, ActionResult
 from engine.members.tags import add_tag
 from engine.models import Member
 
@@ -26,6 +27,10 @@ class AddTag(BlockBase):
 
     def tags_given(self) -> set[str]:
         return {self.tag}
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        return (add_tag_to_member,)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await journey.act(self, add_tag_to_member)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.journey.base import BlockBase, Category
-from engine.journey.runtime import JourneyRunContext
-
-if TYPE_CHECKING:
-    from nodes import Block, Condition
+from engine.journey.base import BlockBase, Category, JourneyRunContext
+from engine.journey.registry import Block, Condition
 
 PATH_NAME = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][\w\u4e00-\u9fff\-]{0,63}$")
 
 
 class Path(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, defer_build=True
+    )  # holds blocks: see engine.journey.registry
 
     name: str = Field(title="Path name", description="e.g. vip, 上海")
     condition: Condition = Field(title="When")

@@ -6,8 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from engine.journey.base import BlockBase, Category
-from engine.journey.runtime import JourneyRunContext
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 
 
 class Exit(BlockBase):

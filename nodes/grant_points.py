@@ -8,6 +8,7 @@ block's `expires_days`, else after the shop's rule (`memberflow points rules`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -16,9 +17,9 @@ from temporalio import activity
 
 from engine import clock
 from engine.db import session_scope
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.run_records import perform_once, record_steps
-from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import ActionInput, ActionResult
 from engine.ranges import MAX_DAYS, MAX_MULTIPLIER, MAX_POINTS
 from engine.rewards.points import add_boost, expiry_of, grant, last_order_points, load_rules, points_balance
 from engine.settings import get_settings
@@ -63,6 +64,10 @@ class GrantPoints(BlockBase):
         if self.expires_days is not None and self.expires_days <= 0:
             problems.append(f"expires_days must be more than 0 (it is {self.expires_days})")
         return problems
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        return (grant_points_to_member,)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await journey.act(self, grant_points_to_member)

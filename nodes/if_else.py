@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.journey.base import BlockBase, Category
-from engine.journey.runtime import JourneyRunContext
-
-if TYPE_CHECKING:
-    from nodes import Block, Condition
+from engine.journey.base import BlockBase, Category, JourneyRunContext
+from engine.journey.registry import Block, Condition
 
 
 class ElseIf(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, defer_build=True
+    )  # holds blocks: see engine.journey.registry
 
     condition: Condition = Field(title="Else if")
     then: list[Block] = Field(default_factory=list, title="Then")

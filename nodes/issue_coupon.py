@@ -7,15 +7,16 @@ action records why.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from engine.db import session_scope
-from engine.journey.base import BlockBase, Category, ShopData
+from engine.journey.base import BlockBase, Category, JourneyRunContext, ShopData
 from engine.journey.run_records import perform_once, record_steps
-from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import ActionInput, ActionResult
 from engine.rewards.coupons import issue_coupon
 from engine.settings import get_settings
 
@@ -31,6 +32,10 @@ class IssueCoupon(BlockBase):
 
     def publish_problems(self, shop: ShopData) -> list[str]:
         return shop.coupon_problems(self.template)
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        return (issue_coupon_to_member,)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await journey.act(self, issue_coupon_to_member)

@@ -10,15 +10,16 @@ and the last attempt marks it failed with the reason. A message is recorded once
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from connectors.email import build_email, send_email
 from engine.errors import PermanentFailure
-from engine.journey.base import BlockBase, Category, ShopData
-from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.journey.base import BlockBase, Category, JourneyRunContext, ShopData
+from engine.journey.runtime import ActionInput, ActionResult
 from engine.messages.message_log import rules_from, unsubscribe_url
 from engine.messages.sending import (
     call_provider,
@@ -46,6 +47,10 @@ class SendEmail(BlockBase):
 
     def publish_problems(self, shop: ShopData) -> list[str]:
         return shop.message_problems(self.template, "email")
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        return (prepare_email, deliver_email)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await send_when_allowed(journey, self, prepare_email, deliver_email)

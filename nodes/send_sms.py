@@ -7,14 +7,15 @@ gateway. Each message records its segments and cost (SMS_COST_PER_SEGMENT) for t
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from connectors.sms import send_sms
-from engine.journey.base import BlockBase, Category, ShopData
-from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.journey.base import BlockBase, Category, JourneyRunContext, ShopData
+from engine.journey.runtime import ActionInput, ActionResult
 from engine.messages.sending import call_provider, claim_message, prepare, record_result, send_when_allowed
 from engine.messages.sms import cost, segments
 from engine.settings import get_settings
@@ -34,6 +35,10 @@ class SendSms(BlockBase):
 
     def publish_problems(self, shop: ShopData) -> list[str]:
         return shop.message_problems(self.template, "sms")
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        return (prepare_sms, deliver_sms)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await send_when_allowed(journey, self, prepare_sms, deliver_sms)

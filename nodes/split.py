@@ -10,8 +10,9 @@ control wins if that chance reaches `threshold`, else `fallback`; the held membe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
@@ -28,15 +29,13 @@ from engine.ab.splits import (
     test_users_per_arm,
 )
 from engine.db import session_scope
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.events import Goal
+from engine.journey.registry import Block
 from engine.journey.run_records import record_steps
-from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import ActionInput, ActionResult
 from engine.models import SplitAssignment
 from engine.ranges import MAX_COUNT, MAX_HOURS, MAX_WEIGHT
-
-if TYPE_CHECKING:
-    from nodes import Block
 
 ARM_NAME = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][\w\u4e00-\u9fff\-]{0,63}$")
 POLL = timedelta(hours=1)  # how often a held member asks again when the decision waits for a sample size
@@ -44,7 +43,9 @@ SOONEST = timedelta(minutes=1)
 
 
 class Arm(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, defer_build=True
+    )  # holds blocks: see engine.journey.registry
 
     name: str = Field(title="Arm name", description="e.g. coupon20, points300, holdout")
     weight: float = Field(
@@ -101,12 +102,16 @@ class Split(BlockBase):
 
     @property
     def spec(self) -> SplitSpec:
-        return SplitSpec.of(self, self.id)
+        return SplitSpec.of(self.model_dump(mode="json"), self.id)
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        return (assign_member_to_arm, ask_for_winner)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         result = await journey.act(self, assign_member_to_arm)
         while result.detail["arm"] is None:  # held for the winner
-            await journey.pause(timedelta(seconds=result.detail["ask_again_in"]))
+            await journey.sleep(timedelta(seconds=result.detail["ask_again_in"]))
             if journey.ended:
                 return None
             result = await journey.act(self, ask_for_winner)

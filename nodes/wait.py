@@ -7,8 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from engine.journey.base import BlockBase, Category
-from engine.journey.runtime import JourneyRunContext
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.ranges import MAX_DAYS, MAX_HOURS, MAX_MINUTES
 
 
@@ -35,5 +34,5 @@ class Wait(BlockBase):
         return []
 
     async def run(self, journey: JourneyRunContext) -> str | None:
-        await journey.pause(self.duration)
+        await journey.sleep(self.duration)
         return None

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.events import EventMatch
-from engine.journey.runtime import JourneyRunContext
+from engine.journey.registry import Block
 from engine.ranges import MAX_DAYS, MAX_HOURS
-
-if TYPE_CHECKING:
-    from nodes import Block
 
 
 class WaitForEvent(BlockBase):

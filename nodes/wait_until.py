@@ -6,8 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from engine.journey.base import BlockBase, Category
-from engine.journey.runtime import JourneyRunContext
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.timing import WEEKDAYS, TimeOfDay, next_time_of_day
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -32,5 +31,5 @@ class WaitUntil(BlockBase):
     async def run(self, journey: JourneyRunContext) -> str | None:
         now = journey.now()
         target = next_time_of_day(now, journey.entry.member_timezone, self.at, list(self.weekdays) or None)
-        await journey.pause(target - now)
+        await journey.sleep(target - now)
         return None

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, HttpUrl
 from temporalio import activity
 
 from connectors.webhook import post_webhook
 from engine.db import insert_new, session_scope
-from engine.journey.base import BlockBase, Category
+from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.run_records import perform_once, record_steps
-from engine.journey.runtime import ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import ActionInput, ActionResult
 from engine.messages.message_log import member_variables
 from engine.messages.sending import call_provider, claim_message, record_result, send_when_allowed
 from engine.models import Member, Message, table_of
@@ -33,6 +34,10 @@ class CallWebhook(BlockBase):
     icon: ClassVar[str] = "plug"
     category: ClassVar[Category] = "action"
     help: ClassVar[str] = "Send the member and this journey's coupon or points to another system (signed JSON)."
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        return (prepare_webhook, deliver_webhook)
 
     async def run(self, journey: JourneyRunContext) -> str | None:
         await send_when_allowed(journey, self, prepare_webhook, deliver_webhook)

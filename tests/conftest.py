@@ -43,6 +43,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
 import engine.models  # noqa: E402, F401 - every table registered in the metadata
+import nodes  # noqa: E402, F401 - every block and condition kind joins the registry
 from engine import clock  # noqa: E402
 from engine.db import get_engine, upgrade  # noqa: E402
 from engine.settings import get_settings  # noqa: E402

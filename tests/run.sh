@@ -7,6 +7,7 @@ BIN=${VENV:-.venv}/bin
 "$BIN/ruff" check .
 "$BIN/ruff" format --check .
 "$BIN/mypy"
+"$BIN/lint-imports"  # the layers and what connectors may use: [tool.importlinter] in pyproject.toml
 
 export CHROMIUM=${CHROMIUM:-$(bash tests/chromium.sh)}  # the real browser of the UI tests
 

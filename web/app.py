@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import nodes  # noqa: F401  (every block and condition kind joins the registry before a journey is read)
 from engine.limits import MAX_BODY_BYTES
 from engine.logs import mask_secrets_in_logs
 from engine.settings import get_settings

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from engine.errors import InputError
 from engine.limits import MAX_BODY_BYTES
+from web.payloads import BatchResult
 
 
 class Problems(BaseModel):
@@ -35,8 +36,6 @@ WHY = {
 def batch_answers(record: type[BaseModel], *codes: int) -> dict[int, ResponseSpec]:
     """OpenAPI answers of an ingest route (web.payloads.respond): 200 for a batch or a record updated or unchanged
     (201, inserted, is the route's own), and the given error statuses."""
-    from web.payloads import BatchResult
-
     done = ResponseSpec(
         data_container=record | BatchResult,  # type: ignore[arg-type]
         description="A batch with every item's fate, or one record updated or unchanged",

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlmodel import col
 from temporalio import activity
@@ -20,13 +20,13 @@ from engine.ab.assign import in_global_holdout
 from engine.db import insert_new, session_scope
 from engine.journey.facts import MemberFacts
 from engine.journey.plan import Plan
+from engine.journey.registry import Condition
 from engine.journey.run_records import entry_row, record_steps
 from engine.journey.runtime import EntryRef, StepRecord
 from engine.messages.sending import give_up
 from engine.models import Conversion, Journey, JourneyEntry, Member, table_of
 from engine.ranges import MAX_MONEY
 from engine.settings import get_settings
-from nodes import Condition
 
 RunStatus = Literal["not_entered", "completed", "converted", "exited", "failed"]
 REASON_LENGTH = 200  # what journey_entries.exit_reason holds
@@ -35,6 +35,8 @@ REASON_LENGTH = 200  # what journey_entries.exit_reason holds
 class JourneyRunInput(BaseModel):
     """What starts a JourneyRun. The workflow's own payloads live here, outside its module: the sandbox imports
     a workflow's module afresh for every run, and building pydantic models each time would dominate a short run."""
+
+    model_config = ConfigDict(defer_build=True)  # payloads holding plans or conditions: see engine.journey.registry
 
     plan: Plan
     member_key: str
@@ -58,6 +60,8 @@ class MemberEventSignal(BaseModel):
 
 
 class EnterInput(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     plan: Plan
     member_key: str
     entry_key: str
@@ -74,6 +78,8 @@ class EnterOutcome(BaseModel):
 
 
 class ChooseInput(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     entry: EntryRef
     conditions: list[Condition]
     now: datetime

@@ -198,7 +198,7 @@ class JourneyRun:
         )
         return await self._local(choose_branch, request)
 
-    async def pause(self, duration: timedelta) -> None:
+    async def sleep(self, duration: timedelta) -> None:
         await self._flush_steps()
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._end is not None, timeout=duration)

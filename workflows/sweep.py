@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -40,11 +40,15 @@ class PageInput(BaseModel):
 
 
 class PageResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # holds a plan: built on first use (engine.journey.registry)
+
     plan: Plan | None
     page: AudiencePage | None
 
 
 class EnrollInput(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     plan: Plan
     candidates: list[Candidate]
 

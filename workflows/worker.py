@@ -13,8 +13,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-import nodes
+import nodes  # noqa: F401  (every block and condition kind joins the registry, with its activities)
 from connectors.temporal import connect
+from engine.journey.registry import activities
 from engine.settings import Settings
 from workflows.control import sync_all_schedules
 from workflows.event_delivery import dispatch_forever
@@ -33,14 +34,15 @@ from workflows.sweep import AudienceSweep, enroll_candidates, sweep_page
 WORKFLOWS: Sequence[type] = (HealthCheck, JourneyRun, AudienceSweep, MemberIntelligence)
 ACTIVITIES: Sequence[Callable[..., Any]] = (
     count_shop_data, enter_journey, choose_branch, record_journey_steps, finish_entry, give_up_message, sweep_page,
-    enroll_candidates, recompute_rfm, apply_tag_rules, expire_points_due, *nodes.ACTIVITIES,
+    enroll_candidates, recompute_rfm, apply_tag_rules, expire_points_due, *activities(),
 )  # fmt: skip
 
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("engine", "nodes")
 )
-"""The sandbox, with memberflow's models and blocks passed through (they keep no module state and reach the
-outside only through activities) so that a new run does not import and build them again."""
+"""The sandbox, with memberflow's models and blocks passed through (they keep no module state but the registry of
+kinds, filled once at import, and reach the outside only through activities) so that a new run does not import and
+build them again, and finds every kind registered."""
 
 
 def build_worker(client: Client, settings: Settings, executor: concurrent.futures.Executor) -> Worker:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -24,10 +25,13 @@ from sqlmodel import Session, col
 from engine import clock
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
 from engine.ab.assign import Group
+from engine.analytics.campaign_effect import CENT, roi
 from engine.db import id_batches, insert_new
 from engine.errors import InputError
 from engine.files.csv_cells import safe_row
 from engine.journey.events import Goal
+from engine.journey.plan import Plan
+from engine.journey.store import live_journeys, live_plan
 from engine.models import (
     Coupon,
     Event,
@@ -40,9 +44,7 @@ from engine.models import (
     SplitDecision,
     table_of,
 )
-
-if TYPE_CHECKING:  # the journey modules import the blocks, and the split block imports this module
-    from engine.journey.plan import Plan
+from engine.rewards.points import load_rules
 
 DEFAULT_CONVERSION = Goal(event="order_placed", within_days=30)
 
@@ -70,9 +72,10 @@ class SplitSpec(BaseModel):
         return next((arm.name for arm in self.arms if arm.control), self.arms[0].name)
 
     @classmethod
-    def of(cls, block: BaseModel, block_id: str) -> SplitSpec:
-        """The spec of a split block (its arms' steps are not needed and ignored)."""
-        return cls.model_validate({"block_id": block_id, **block.model_dump(include=set(cls.model_fields))})
+    def of(cls, config: Mapping[str, Any], block_id: str) -> SplitSpec:
+        """The spec of a split block from its configuration as plain data (a plan step's `block`, or the block's
+        JSON dump); the arms' steps are not needed and ignored."""
+        return cls.model_validate({"block_id": block_id, **{k: v for k, v in config.items() if k in cls.model_fields}})
 
 
 def record_assignment(
@@ -247,8 +250,6 @@ def test_users_per_arm(session: Session, journey_id: int, block_id: str) -> dict
 
 
 def plan_of_version(session: Session, journey_id: int, version: int) -> Plan:
-    from engine.journey.plan import Plan
-
     row = session.scalar(
         select(JourneyVersion).where(
             col(JourneyVersion.journey_id) == journey_id, col(JourneyVersion.version) == version
@@ -277,9 +278,6 @@ class ArmSecondary(BaseModel):
 def secondary(session: Session, journey_id: int, found: list[Outcome], arms: list[str]) -> list[ArmSecondary]:
     """Per arm: messages sent / opened / clicked, coupons issued / redeemed (核销率), revenue in the window, cost
     (redeemed coupons' face value + points granted × point value + SMS cost) and ROI, for the arm's measured members."""
-    from engine.analytics.campaign_effect import CENT, roi
-    from engine.rewards.points import load_rules
-
     since = {o.member_id: o.assigned_at for o in found if o.arm is not None}
     arm_of = {o.member_id: o.arm for o in found if o.arm is not None}
     rows = {arm: ArmSecondary(arm=arm, users=sum(o.arm == arm for o in found)) for arm in arms}
@@ -339,13 +337,13 @@ class SplitReport(BaseModel):
 
 def split_spec(plan: Plan, block_id: str) -> tuple[SplitSpec, str]:
     """The split block's spec and mode, or an InputError naming the problem."""
-    try:
-        block = plan.block(block_id)
-    except KeyError:
-        raise InputError([f"journey {plan.journey_key} has no block '{block_id}'"], 404) from None
-    if block.type != "split":
-        raise InputError([f"block '{block_id}' of journey {plan.journey_key} is a {block.type}, not a split"], 422)
-    return SplitSpec.of(block, block_id), str(getattr(block, "mode", "split"))
+    step = plan.steps.get(block_id)
+    if step is None:
+        raise InputError([f"journey {plan.journey_key} has no block '{block_id}'"], 404)
+    kind = step.block.get("type")
+    if kind != "split":
+        raise InputError([f"block '{block_id}' of journey {plan.journey_key} is a {kind}, not a split"], 422)
+    return SplitSpec.of(step.block, block_id), str(step.block.get("mode", "split"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,8 +357,6 @@ class LiveSplit:
 
 def live_split(session: Session, journey_key: str, block_id: str) -> LiveSplit:
     """A live journey's split block and each member it assigned, with their outcome so far."""
-    from engine.journey.store import live_plan
-
     journey, plan = live_plan(session, journey_key)
     spec, mode = split_spec(plan, block_id)
     conversion = conversion_of(spec, plan)
@@ -441,8 +437,6 @@ class SplitSummary(BaseModel):
 
 def splits_in_use(session: Session) -> list[SplitSummary]:
     """Every split block of every live journey, with how many members it assigned and any winner."""
-    from engine.journey.store import live_journeys
-
     by_block = (col(SplitAssignment.journey_id), col(SplitAssignment.block_id))
     counts = {
         f"{journey_id}:{block_id}": count

@@ -1,7 +1,8 @@
 """Saving members, orders and events: upsert on the shop's ids, each new fact recorded once as a member event.
 
 Every function takes one batch of validated records and returns one `Outcome` per record, in order. They
-never commit: the caller's transaction decides, so a batch is written whole or not at all.
+never commit: the caller's transaction decides, so a batch is written whole or not at all. New orders then redeem
+the coupon code they carry and earn points, in the same transaction (engine.rewards: rewards never import intake).
 """
 
 from __future__ import annotations

@@ -1,23 +1,26 @@
-"""What every block and condition kind shares; the kinds themselves live in nodes/, one module each.
+"""What every block and condition kind shares, and the context a block runs in; the kinds themselves live in
+nodes/, one module each, and join the registry (engine.journey.registry) by their permanent slug when defined.
 
 A block is one step of a journey as the editor shows it. Its pydantic fields are its configuration (their titles
 and descriptions double as the editor form); its class variables are its editor metadata; `run` is its step in the
-JourneyRun interpreter. Branching blocks hold one sequence of blocks per branch.
+JourneyRun interpreter and `activities` the Temporal activities that step calls. Branching blocks hold one sequence
+of blocks per branch.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-if TYPE_CHECKING:
-    from engine.journey.facts import MemberFacts
-    from engine.journey.runtime import JourneyRunContext
-    from engine.messages.templates import TemplateSpec
+from engine.journey.events import EventMatch
+from engine.journey.facts import MemberFacts
+from engine.journey.runtime import ActionInput, ActionResult, EntryRef
+from engine.messages.templates import TemplateSpec, template_problems
 
 BLOCK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 Category = Literal["action", "condition", "wait", "flow"]
@@ -52,13 +55,64 @@ class ShopData:
     def message_problems(self, template: str, channel: Literal["email", "sms"]) -> list[str]:
         """Sentences if the message template `template` is known to be missing, for another channel, or not to
         render with sample data."""
-        from engine.messages.templates import template_problems
-
         return [] if self.message_templates is None else template_problems(self.message_templates, template, channel)
 
 
+# Every concrete kind by its slug, filled as node modules define their classes; read through engine.journey.registry.
+BLOCK_KINDS: dict[str, type[BlockBase]] = {}
+CONDITION_KINDS: dict[str, type[ConditionBase]] = {}
+Kind = TypeVar("Kind", bound=BaseModel)
+
+
+def _join(kinds: dict[str, type[Kind]], cls: type[Kind], tag: str) -> None:
+    """Register `cls` under its slug, the default of its `tag` field (`type` of a block, `kind` of a condition); a
+    class without one (an abstract kind) is not registered. Raises TypeError when another class has the slug: slugs
+    are permanent (stored journeys name them), so a new kind needs a new one."""
+    slug = cls.model_fields[tag].default
+    if not isinstance(slug, str):
+        return
+    taken = kinds.get(slug)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if taken is not None and f"{taken.__module__}.{taken.__qualname__}" != name:  # not the same class re-imported
+        raise TypeError(f"{name}: {tag} '{slug}' is taken by {taken.__module__}.{taken.__qualname__}")
+    kinds[slug] = cls
+
+
+class JourneyRunContext(Protocol):
+    """What a block may do while it runs inside the workflow (implemented by workflows.journey_run)."""
+
+    @property
+    def entry(self) -> EntryRef: ...
+
+    def now(self) -> datetime: ...
+
+    async def act(self, block: BlockBase, activity: Callable[[ActionInput], ActionResult]) -> ActionResult: ...
+
+    async def act_with_retries(self, block: BlockBase, activity: Callable[..., Any]) -> ActionResult:
+        """Run an activity that talks to the outside world (a provider) as a regular activity: retried with backoff
+        for minutes, on any worker, under the block's idempotency key."""
+        ...
+
+    async def choose(self, block: BlockBase, conditions: Sequence[ConditionBase]) -> int | None: ...
+
+    async def sleep(self, duration: timedelta) -> None:
+        """A durable timer: return after `duration`, or as soon as the run ends (goal reached, archived)."""
+        ...
+
+    @property
+    def ended(self) -> bool:
+        """True once the run has ended (goal reached, exited, journey archived) while a block was waiting."""
+        ...
+
+    async def wait_for_event(self, match: EventMatch, at_most: timedelta) -> bool: ...
+
+    def finish(self, reason: str) -> None: ...
+
+
 class BlockBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use, not at class creation: blocks hold blocks and conditions (engine.journey.registry's
+    # unions), which are complete only once every node module has been imported.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str = Field(title="Block id", description="Stable id, unique in the journey; keep it when editing.")
     type: str
@@ -70,6 +124,16 @@ class BlockBase(BaseModel):
     category: ClassVar[Category] = "action"
     help: ClassVar[str] = ""
     ends_journey: ClassVar[bool] = False  # nothing after this block in its sequence can run
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        _join(BLOCK_KINDS, cls, "type")
+
+    @classmethod
+    def activities(cls) -> tuple[Callable[..., Any], ...]:
+        """The Temporal activities `run` calls (the worker hosts every registered block's)."""
+        return ()
 
     @field_validator("id")
     @classmethod
@@ -107,12 +171,17 @@ class BlockBase(BaseModel):
 class ConditionBase(BaseModel):
     """A question about a member, answered inside one activity against the database."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see BlockBase
 
     kind: str
     title: ClassVar[str] = ""
     help: ClassVar[str] = ""
     inside_journey_only: ClassVar[bool] = False  # asks about the time since entering: no answer at the entry
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        _join(CONDITION_KINDS, cls, "kind")
 
     def holds(self, member: MemberFacts) -> bool:
         raise NotImplementedError

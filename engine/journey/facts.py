@@ -19,6 +19,8 @@ from sqlmodel import Session, col
 from engine import clock
 from engine.members.tags import tags_of
 from engine.models import Event, Member, Order, RfmRun, RfmScore
+from engine.rewards.coupons import has_unredeemed_coupon
+from engine.rewards.points import points_balance
 
 
 class MemberFacts:
@@ -151,11 +153,7 @@ class MemberFacts:
 
     @cached_property
     def points_balance(self) -> int:
-        from engine.rewards.points import points_balance
-
         return points_balance(self.session, self.member_id, self.now)
 
     def has_unredeemed_coupon(self, template: str | None) -> bool:
-        from engine.rewards.coupons import has_unredeemed_coupon
-
         return has_unredeemed_coupon(self.session, self.member_id, template=template, now=self.now)

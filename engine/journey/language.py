@@ -9,22 +9,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.errors import InputError
 from engine.files.yaml_budget import load_yaml
 from engine.journey.events import EventMatch, Goal, PropertyFilter
+from engine.journey.registry import Block, Condition
 from engine.journey.timing import TimeOfDay
 from engine.limits import nul_problem
 from engine.ranges import MAX_DAYS
-from nodes import Block, Condition
 
 JOURNEY_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 Status = Literal["draft", "live", "paused", "archived"]
 
 
 class _Setting(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: settings hold conditions and blocks, whose unions the registry completes (see there).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ScheduleTrigger(_Setting):
@@ -76,7 +77,7 @@ class Reentry(_Setting):
 class JourneyDefinition(_Setting):
     """The whole journey: `steps` is a sequence of blocks; branching blocks hold one sequence per branch."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     key: str = Field(alias="id", title="Journey id", description="Permanent, e.g. winback-30d.")
     name: str = Field(min_length=1, max_length=200)
@@ -99,16 +100,6 @@ class JourneyDefinition(_Setting):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=False, exclude_none=True)
-
-
-def parse_journey(data: Any) -> JourneyDefinition:
-    """Validate raw data (from JSON or YAML); every problem is reported with the id of the block at fault."""
-    try:
-        return JourneyDefinition.model_validate(data)
-    except ValidationError as exc:
-        from engine.journey.validate import problems_from
-
-        raise InputError([str(p) for p in problems_from(exc, data)]) from None
 
 
 def read_journey_file(path: Path) -> Any:

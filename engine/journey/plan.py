@@ -10,12 +10,12 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.journey.base import BlockBase
 from engine.journey.events import Goal
 from engine.journey.language import JourneyDefinition, Reentry, Trigger
-from nodes import BLOCKS, Condition
+from engine.journey.registry import Condition, block_class
 
 
 class PlanStep(BaseModel):
@@ -25,6 +25,8 @@ class PlanStep(BaseModel):
 
 
 class Plan(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # holds conditions: built on first use (engine.journey.registry)
+
     journey_key: str
     name: str
     version: int = 0
@@ -38,7 +40,7 @@ class Plan(BaseModel):
 
     def block(self, step_id: str) -> BlockBase:
         data = self.steps[step_id].block
-        return BLOCKS[data["type"]].model_validate(data)
+        return block_class(data["type"]).model_validate(data)
 
     def following(self, step_id: str, branch: str | None) -> str | None:
         step = self.steps[step_id]

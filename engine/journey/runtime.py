@@ -1,15 +1,12 @@
-"""The contract between blocks and the JourneyRun interpreter, and the payloads its activities carry."""
+"""The payloads the JourneyRun interpreter and its blocks' activities carry (the context a block runs in, with the
+methods it may call, is engine.journey.base.JourneyRunContext)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
-
-from engine.journey.base import BlockBase, ConditionBase
-from engine.journey.events import EventMatch
 
 PROVIDER_ATTEMPTS = 8  # tries of a provider call (email, SMS, webhook) before the message is marked failed
 
@@ -63,32 +60,3 @@ class ActionResult(BaseModel):
     performed: bool = Field(description="False when an earlier attempt with the same key already did it.")
     detail: dict[str, Any] = Field(default_factory=dict)
     exports: dict[str, Any] = Field(default_factory=dict, description="Variables later blocks of the entry can use.")
-
-
-class JourneyRunContext(Protocol):
-    """What a block may do while it runs inside the workflow (implemented by workflows.journey_run)."""
-
-    @property
-    def entry(self) -> EntryRef: ...
-
-    def now(self) -> datetime: ...
-
-    async def act(self, block: BlockBase, activity: Callable[[ActionInput], ActionResult]) -> ActionResult: ...
-
-    async def act_with_retries(self, block: BlockBase, activity: Callable[..., Any]) -> ActionResult:
-        """Run an activity that talks to the outside world (a provider) as a regular activity: retried with backoff
-        for minutes, on any worker, under the block's idempotency key."""
-        ...
-
-    async def choose(self, block: BlockBase, conditions: Sequence[ConditionBase]) -> int | None: ...
-
-    async def pause(self, duration: timedelta) -> None: ...
-
-    @property
-    def ended(self) -> bool:
-        """True once the run has ended (goal reached, exited, journey archived) while a block was waiting."""
-        ...
-
-    async def wait_for_event(self, match: EventMatch, at_most: timedelta) -> bool: ...
-
-    def finish(self, reason: str) -> None: ...

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from engine.cron import cron_problem
-from engine.errors import BOUND_WORDS
+from engine.errors import BOUND_WORDS, InputError
 from engine.journey.base import BlockBase, ConditionBase, Problem, ShopData
 from engine.journey.events import EventMatch, Goal
 from engine.journey.language import (
@@ -27,7 +27,7 @@ from engine.journey.language import (
     ScheduleTrigger,
     Trigger,
 )
-from nodes import BLOCKS, CONDITIONS
+from engine.journey.registry import blocks, conditions
 
 # Keys whose lists hold blocks (IfElse accepts its "else" branch as "otherwise" too, Branch calls it that).
 BLOCK_LISTS = frozenset({"steps", "then", "else", "otherwise", "happened", "timed_out"})
@@ -36,6 +36,14 @@ Loc = list[str | int]
 
 
 # --- Parse errors: pydantic's error list, located and said in plain words -------------------------------------------
+
+
+def parse_journey(raw: Any) -> JourneyDefinition:
+    """Validate raw data (from JSON or YAML); raises InputError with every problem, each on the block at fault."""
+    try:
+        return JourneyDefinition.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError([str(p) for p in problems_from(exc, raw)]) from None
 
 
 def problems_from(error: ValidationError, raw: Any) -> list[Problem]:
@@ -145,9 +153,9 @@ def _unknown_tag(ctx: dict[str, Any], fields: Loc) -> str:
     """e.g. unknown block type 'send_fax'; known types are add_tag, branch, …"""
     discriminator = _discriminator(ctx)
     expected = set(re.findall(r"'([^']*)'", str(ctx.get("expected_tags", ""))))
-    if expected == set(BLOCKS):
+    if expected == set(blocks()):
         noun = "block"
-    elif expected == set(CONDITIONS):
+    elif expected == set(conditions()):
         noun = "condition"
     else:
         noun = next((field for field in reversed(fields) if isinstance(field, str)), "")

@@ -18,13 +18,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col
 
 from engine import clock
+from engine.db import session_scope
 from engine.errors import InputError
 from engine.journey.events import known_event_types
 from engine.journey.facts import MemberFacts
+from engine.journey.registry import Condition
 from engine.journey.validate import condition_problems, entry_condition_problems
 from engine.members.tags import add_tag, remove_tag
 from engine.models import Member, MemberTag, Tag, TagRule, TagRuleFailure, table_of
-from nodes import Condition
 
 PAGE = 500
 MAX_REPORTED = 20  # failures a report spells out; all of them are in tag_rule_failures
@@ -33,7 +34,7 @@ MAX_REPORTED = 20  # failures a report spells out; all of them are in tag_rule_f
 class TagRuleSpec(BaseModel):
     """A rule as marketers write it (API, CLI, YAML)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # holds a condition (engine.journey.registry)
 
     tag: str = Field(min_length=1, max_length=64, description="e.g. 消费满3次")
     condition: Condition
@@ -285,8 +286,6 @@ def members_to_retag(events: Iterable[tuple[int, str, dict[str, Any]]]) -> list[
 
 def retag(member_ids: list[int]) -> RuleReport:
     """Apply the rules to these members now, in its own transaction."""
-    from engine.db import session_scope
-
     if not member_ids:
         return RuleReport()
     with session_scope() as session:

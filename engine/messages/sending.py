@@ -15,9 +15,9 @@ from sqlmodel import col
 from engine import clock
 from engine.db import session_scope
 from engine.errors import PermanentFailure, TransientFailure
-from engine.journey.base import BlockBase
+from engine.journey.base import BlockBase, JourneyRunContext
 from engine.journey.run_records import perform_once, record_steps
-from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult, JourneyRunContext
+from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult
 from engine.messages.message_log import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
 from engine.messages.templates import Channel, find_template
 from engine.models import Message
@@ -68,7 +68,7 @@ async def send_when_allowed(
     if send_at := prepared.detail.get("send_at"):
         wait = datetime.fromisoformat(send_at) - journey.now()
         if wait.total_seconds() > 0:
-            await journey.pause(wait)
+            await journey.sleep(wait)
     await journey.act_with_retries(block, deliver_activity)
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine import clock
 from engine.errors import InputError
 from engine.messages.sandbox import MAX_OUTPUT, Sandbox, budgeted
 from engine.messages.sandbox import RenderError as RenderError  # where callers have always found it
@@ -137,8 +138,6 @@ def trial_render(spec: TemplateSpec) -> list[str]:
 
 
 def save_template(session: Session, spec: TemplateSpec) -> bool:
-    from engine import clock
-
     if problems := trial_render(spec):
         raise InputError(problems, status_code=422)
     row = session.scalar(select(MessageTemplate).where(col(MessageTemplate.key) == spec.key))

@@ -53,3 +53,13 @@ def segment11(r: int, f: int, m: int) -> str:
 def segment_names(scheme: Scheme) -> tuple[str, ...]:
     """Every name a segment condition may use in this scheme, "no purchase" included."""
     return (*(SEGMENT8_NAMES if scheme == "8" else SEGMENT11_NAMES), NO_PURCHASE)
+
+
+def unknown_segments(names: list[str], scheme: Scheme) -> list[str]:
+    """A sentence for each of `names` that is not a segment of `scheme` (the segment conditions' check)."""
+    known = segment_names(scheme)
+    return [
+        f"'{name}' is not a segment of the {scheme}-segment scheme; use one of {', '.join(known)}"
+        for name in names
+        if name not in known
+    ]

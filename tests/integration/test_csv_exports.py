@@ -17,8 +17,8 @@ from cli.main import app
 from engine import clock
 from engine.ab.splits import record_assignment
 from engine.db import session_scope
-from engine.journey.language import parse_journey
 from engine.journey.store import publish
+from engine.journey.validate import parse_journey
 from engine.models import Member
 from web.app import create_app
 

@@ -18,11 +18,11 @@ from engine.db import session_scope
 from engine.intake.csv_import import import_csv
 from engine.journey.audience import members_matching
 from engine.journey.events import Goal
-from engine.journey.language import parse_journey
+from engine.journey.registry import Condition
 from engine.journey.store import live_plan, publish
+from engine.journey.validate import parse_journey
 from engine.models import Member
 from engine.settings import get_settings
-from nodes import Condition
 from workflows.journey_activities import EnterInput, enter_journey
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db"), pytest.mark.clock_sensitive]

@@ -15,8 +15,8 @@ from engine import clock
 from engine.ab.splits import record_assignment
 from engine.db import session_scope
 from engine.intake.csv_import import import_csv
-from engine.journey.language import parse_journey
 from engine.journey.store import publish
+from engine.journey.validate import parse_journey
 from engine.models import Member
 from web.app import create_app
 

@@ -16,8 +16,8 @@ from cli.main import app
 from engine import clock
 from engine.db import session_scope
 from engine.errors import InputError
-from engine.journey.language import parse_journey
 from engine.journey.store import publish
+from engine.journey.validate import parse_journey
 from engine.messages.templates import TemplateSpec
 from engine.messages.templates import save_template as save_message_template
 from engine.rewards.coupons import CouponSpec, save_template

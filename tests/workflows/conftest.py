@@ -31,9 +31,10 @@ from connectors.temporal import temporal_cli, wait_for_port
 from engine import clock
 from engine.db import session_scope
 from engine.intake.csv_import import import_csv
-from engine.journey.language import JourneyDefinition, parse_journey
+from engine.journey.language import JourneyDefinition
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_plan, publish
+from engine.journey.validate import parse_journey
 from engine.models import Member, MemberTag, Tag
 from engine.settings import get_settings
 from tests.conftest import HostileMoment

@@ -220,7 +220,7 @@ async def test_the_coupon_vs_points_test_runs_on_the_demo_shop(worker: Lane, smt
     from engine.journey.audience import members_matching
     from engine.models import Coupon, Message, PointsEntry, SplitAssignment, SplitDecision
     from engine.rewards.points import load_rules
-    from nodes.conditions.order_facts import DaysSinceLastOrder
+    from nodes.conditions.days_since_last_order import DaysSinceLastOrder
 
     load_demo(300, today=clock.today())
     with session_scope() as session:

@@ -19,6 +19,7 @@ from engine.errors import InputError
 from engine.journey.audience import members_matching
 from engine.journey.base import Problem
 from engine.journey.language import JourneyDefinition, Status
+from engine.journey.registry import Condition
 from engine.journey.store import (
     JourneySummary,
     Published,
@@ -31,7 +32,6 @@ from engine.journey.store import (
 from engine.journey.validate import condition_problems
 from engine.limits import MAX_KEY
 from engine.settings import get_settings
-from nodes import Condition
 from web.auth import require_api_token
 from web.errors import problems
 from web.params import BlockId, JourneyKey
@@ -51,6 +51,7 @@ class Enrollment(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,  # holds a condition: built on first use (engine.journey.registry)
         json_schema_extra={  # one_way_to_choose, as the schema says it
             "oneOf": [
                 {"required": ["member_ids"], "properties": {"member_ids": {"minItems": 1}}},
