@@ -60,6 +60,9 @@ def input_error(_: Request, exc: InputError) -> Response[dict[str, list[str]]]: 
 def validation_error(_: Request, exc: ValidationException) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
     problems = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
+        if item.get("source") == "body" and item.get("key") == "data" and item.get("message") == "'data'":
+            problems.append("the request has no JSON body; send one (Content-Type: application/json)")
+            continue
         problems.append(_sentence(str(item.get("key") or ""), str(item.get("message") or "is not valid")))
     return Response({"problems": problems or [exc.detail]}, status_code=exc.status_code)
 

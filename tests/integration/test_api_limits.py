@@ -270,3 +270,13 @@ async def test_temporal_out_of_reach_is_503_with_the_address(
     assert status == 503
     assert problems[0].startswith(f"Temporal is unreachable at {closed} (")
     assert problems[0].endswith("); try again once it runs")
+
+
+async def test_a_missing_body_is_named_as_such(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    put = await client.put("/api/tag-rules/VIP", headers=AUTH)
+    redeliver = await client.post("/api/events/undelivered/redeliver", headers=AUTH)
+
+    said = ["the request has no JSON body; send one (Content-Type: application/json)"]
+    assert await answers(put) == (400, said)
+    assert await answers(redeliver) == (400, said)
+    assert count(TagRule) == 0

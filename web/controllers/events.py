@@ -13,7 +13,7 @@ from engine.db import session_scope
 from engine.intake.api_intake import take_events
 from engine.journey.event_delivery import UndeliveredEvent, redeliver, undelivered
 from web.auth import require_api_token
-from web.errors import batch_answers
+from web.errors import batch_answers, problems
 from web.payloads import BatchResult, EventPayload, ItemResult, respond
 from web.temporal import deliver_events
 
@@ -42,14 +42,18 @@ class EventController(Controller):
         await deliver_events(state)
         return respond(outcomes, data.is_batch)
 
-    @get("/undelivered", sync_to_thread=True, summary="Events whose delivery to journeys failed: retrying or set aside")
+    @get(
+        "/undelivered", sync_to_thread=True, summary="Events whose delivery to journeys failed: retrying or set aside",
+        responses=problems(),
+    )  # fmt: skip
     def undelivered(self) -> list[UndeliveredEvent]:
         with session_scope() as session:
             return undelivered(session, limit=1000)
 
     @post(
         "/undelivered/redeliver", sync_to_thread=True, status_code=200,
-        summary="Deliver failed events again with a fresh count of attempts (default: every one set aside)",
+        summary="Deliver failed events again with a fresh count of attempts ({}: every one set aside)",
+        responses=problems(400, 413),
     )  # fmt: skip
     def redeliver(self, data: JSONBody[Redeliver]) -> Redelivered:
         with session_scope() as session:

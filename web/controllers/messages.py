@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from engine.db import session_scope
 from engine.messages.message_log import OutboxRow, outbox
 from web.auth import require_api_token
+from web.errors import problems
 
 
 class MessageController(Controller):
@@ -17,7 +18,10 @@ class MessageController(Controller):
     guards = [require_api_token]  # noqa: RUF012
     tags = ["messages"]  # noqa: RUF012
 
-    @get(sync_to_thread=True, summary="The newest messages: status (queued, sending, sent, failed, skipped) and reason")
+    @get(
+        sync_to_thread=True, summary="The newest messages: status (queued, sending, sent, failed, skipped) and reason",
+        responses=problems(400),
+    )  # fmt: skip
     def index(self, limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> list[OutboxRow]:
         with session_scope() as session:
             return outbox(session, limit)

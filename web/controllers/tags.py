@@ -93,7 +93,10 @@ class TagRuleController(Controller):
         with session_scope() as session:
             return apply_rules(session)
 
-    @get("/failures", sync_to_thread=True, summary="Rules that failed for a member (or no longer load), with reasons")
+    @get(
+        "/failures", sync_to_thread=True, summary="Rules that failed for a member (or no longer load), with reasons",
+        responses=problems(),
+    )  # fmt: skip
     def failures(self) -> list[RuleFailure]:
         with session_scope() as session:
             return rule_failures(session)
