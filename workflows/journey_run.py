@@ -219,6 +219,12 @@ class JourneyRun:
     def finish(self, reason: str) -> None:
         self._finish("exited", reason)
 
+    def patched(self, change: str) -> bool:
+        return workflow.patched(change)
+
+    def deprecate_patch(self, change: str) -> None:
+        workflow.deprecate_patch(change)
+
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _finish(self, status: RunStatus, reason: str) -> None:

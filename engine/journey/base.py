@@ -108,6 +108,18 @@ class JourneyRunContext(Protocol):
 
     def finish(self, reason: str) -> None: ...
 
+    def patched(self, change: str) -> bool:
+        """Whether this run takes the new path of `change`, a change to the commands a step issues (Temporal's
+        `workflow.patched`): True on a run that reaches this point under the new code (the choice is then recorded in
+        its history), False when replaying a run that passed here before the change. Keep the old path in the else
+        branch. The rule, and how to retire a patch: README, "Changing journeys safely"."""
+        ...
+
+    def deprecate_patch(self, change: str) -> None:
+        """Say that no run that took the old path of `change` is still open (Temporal's `workflow.deprecate_patch`):
+        the old branch goes, and runs recorded with the patch still replay."""
+        ...
+
 
 class BlockBase(BaseModel):
     # Built on first use, not at class creation: blocks hold blocks and conditions (engine.journey.registry's
