@@ -80,10 +80,14 @@ async def test_a_changed_send_email_step_fails_the_replay_of_runs_recorded_befor
 
 
 @pytest.mark.parametrize("path", EMAIL_SENT, ids=lambda path: path.stem.split("--")[1])
-async def test_the_change_behind_patched_replays_the_runs_recorded_before(path: Path) -> None:
-    result = await replay(stored(path), EmailSettlesFirstPatched)
+async def test_the_change_behind_patched_replays_the_runs_recorded_before_until_the_patch_is_deprecated(
+    path: Path,
+) -> None:
+    patched = await replay(stored(path), EmailSettlesFirstPatched)
+    deprecated = await replay(stored(path), EmailSettlesFirstDeprecated)
 
-    assert result.replay_failure is None, result.replay_failure
+    assert patched.replay_failure is None, patched.replay_failure
+    assert isinstance(deprecated.replay_failure, workflow.NondeterminismError), deprecated.replay_failure
 
 
 @pytest.mark.database
