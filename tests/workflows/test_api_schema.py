@@ -56,7 +56,7 @@ def api_url(migrated: None, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 started.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
             port = temporal_port if name == "temporal" else web_port if name == "web" else None
             if port is not None:
-                wait_for_port("127.0.0.1", port, timeout=60, process=started[-1])
+                wait_for_port("127.0.0.1", port, timeout=180, process=started[-1])  # a loaded CI machine
         _a_small_shop(tmp_path_factory.mktemp("shop"), env)
         yield f"http://127.0.0.1:{web_port}"
     finally:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,13 +93,20 @@ async def test_a_killed_worker_leaves_no_member_unfinished_and_no_action_done_tw
     assert count(col(Event.type) == "tag_removed", model=Event) == MEMBERS
 
 
+KILL_DEADLINE_SECONDS = 180
+
+
 def task_queue() -> str:
     return get_settings().temporal_task_queue
 
 
 async def kill_mid_way(worker: subprocess.Popen[bytes], progress: Any = count, at: int = ACTIONS // 10) -> int:
-    """SIGKILL the worker once `progress()` reaches `at` (some, not all, work done); returns how much was done."""
-    for _ in range(1200):
+    """SIGKILL the worker once `progress()` reaches `at` (some, not all, work done); returns how much was done.
+
+    The deadline is generous: a worker process starting on a loaded machine can take tens of seconds to import and
+    connect before it does anything, and the test is about what happens after the kill, not about speed."""
+    deadline = time.monotonic() + KILL_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
         done = progress()
         if done >= at:
             worker.send_signal(signal.SIGKILL)
@@ -106,7 +114,7 @@ async def kill_mid_way(worker: subprocess.Popen[bytes], progress: Any = count, a
             return done
         assert worker.poll() is None, "the worker exited by itself"
         await asyncio.sleep(0.01)
-    raise AssertionError(f"only {progress()} done after 12 s")
+    raise AssertionError(f"only {progress()} done after {KILL_DEADLINE_SECONDS} s")
 
 
 async def finished(client: Client, workflow_id: str) -> JourneyRunResult:
