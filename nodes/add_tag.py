@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -19,15 +19,14 @@ from engine.models import Member
 
 class AddTag(BlockBase):
     type: Literal["add_tag"] = "add_tag"
-    tag: str = Field(
-        min_length=1, max_length=64, title="Tag", description="The tag to give, e.g. VIP_THANKED.",
-        json_schema_extra=zh("标签", "要打上的标签名称,例如 VIP_THANKED。"),
-    )  # fmt: skip
+    tag: Annotated[str, zh("标签", "要打上的标签名称，例如 VIP_THANKED。")] = Field(
+        min_length=1, max_length=64, title="Tag", description="The tag to give, e.g. VIP_THANKED."
+    )
 
     title: ClassVar[Words] = Words("Add tag", "打标签")
     help: ClassVar[Words] = Words(
         "Give the member a tag; other journeys and segments can use it.",
-        "给会员打上一个标签,其他旅程和会员分群都能用到它。",
+        "给会员打上一个标签，其他旅程和会员分群都能用到它。",
     )
     icon: ClassVar[str] = "tag"
     category: ClassVar[Category] = "action"

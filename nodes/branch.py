@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,35 +20,30 @@ class Path(BaseModel):
         extra="forbid", frozen=True, defer_build=True
     )  # holds blocks: see engine.journey.registry
 
-    name: str = Field(
-        title="Path name", description="A word naming the path, e.g. vip or 上海 ('otherwise' is taken).",
-        json_schema_extra=zh("路径名称", "路径的名称,例如 vip 或 上海(otherwise 为保留名称)。"),
-    )  # fmt: skip
-    condition: Condition = Field(
-        title="When", description="Members for whom this holds take this path.",
-        json_schema_extra=zh("条件", "满足此条件的会员进入这条路径。"),
-    )  # fmt: skip
-    steps: list[Block] = Field(
-        default_factory=list, title="Then", description="The blocks members on this path go through.",
-        json_schema_extra=zh("执行", "进入这条路径的会员依次经过的节点。"),
-    )  # fmt: skip
+    name: Annotated[str, zh("路径名称", "路径的名称，例如 vip 或 上海（otherwise 为保留名称）。")] = Field(
+        title="Path name", description="A word naming the path, e.g. vip or 上海 ('otherwise' is taken)."
+    )
+    condition: Annotated[Condition, zh("条件", "满足此条件的会员进入这条路径。")] = Field(
+        title="When", description="Members for whom this holds take this path."
+    )
+    steps: Annotated[list[Block], zh("执行", "进入这条路径的会员依次经过的节点。")] = Field(
+        default_factory=list, title="Then", description="The blocks members on this path go through."
+    )
 
 
 class Branch(BlockBase):
     type: Literal["branch"] = "branch"
-    paths: list[Path] = Field(
-        min_length=1, title="Paths", description="Checked in order; a member takes the first whose condition holds.",
-        json_schema_extra=zh("路径", "按顺序判断,会员进入第一条条件成立的路径。"),
-    )  # fmt: skip
-    otherwise: list[Block] = Field(
-        default_factory=list, title="Otherwise", description="The blocks for members no path's condition holds for.",
-        json_schema_extra=zh("其他", "所有路径的条件都不成立的会员经过的节点。"),
-    )  # fmt: skip
+    paths: Annotated[list[Path], zh("路径", "按顺序判断，会员进入第一条条件成立的路径。")] = Field(
+        min_length=1, title="Paths", description="Checked in order; a member takes the first whose condition holds."
+    )
+    otherwise: Annotated[list[Block], zh("其他", "所有路径的条件都不成立的会员经过的节点。")] = Field(
+        default_factory=list, title="Otherwise", description="The blocks for members no path's condition holds for."
+    )
 
     title: ClassVar[Words] = Words("Branch", "多路分支")
     help: ClassVar[Words] = Words(
         "Several named paths: each member takes the first whose condition holds.",
-        "设置多条命名路径,会员进入第一条条件成立的路径;都不成立时走“其他”。",
+        "设置多条命名路径，会员进入第一条条件成立的路径；都不成立时走“其他”。",
     )
     icon: ClassVar[str] = "git-fork"
     category: ClassVar[Category] = "condition"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -34,36 +34,36 @@ MODES = {
 
 class GrantPoints(BlockBase):
     type: Literal["grant_points"] = "grant_points"
-    mode: Literal["fixed", "last_order", "next_order"] = Field(
-        "fixed", title="How many", description="fixed points, a multiple of the last order's, or a next-order boost",
-        json_schema_extra=zh("发放方式", "固定积分、按上一笔订单积分的倍数发放,或让下一笔订单积分加倍。", MODES),
-    )  # fmt: skip
-    points: int | None = Field(
-        None, le=MAX_POINTS, title="Points", description="fixed: the points to grant",
-        json_schema_extra=zh("积分数", "固定积分:本次赠送的积分数。"),
-    )  # fmt: skip
-    multiplier: Decimal | None = Field(
-        None, le=MAX_MULTIPLIER, decimal_places=2, title="Multiplier",
+    mode: Annotated[
+        Literal["fixed", "last_order", "next_order"],
+        zh("发放方式", "固定积分、按上一笔订单积分的倍数发放，或让下一笔订单积分加倍。", MODES),
+    ] = Field(
+        "fixed", title="How many", description="fixed points, a multiple of the last order's, or a next-order boost"
+    )
+    points: Annotated[int | None, zh("积分数", "固定积分：本次赠送的积分数。")] = Field(
+        None, le=MAX_POINTS, title="Points", description="fixed: the points to grant"
+    )
+    multiplier: Annotated[Decimal | None, zh("倍数", "按上一笔订单或下一笔订单加倍时的倍数，例如 1.5 或 2。")] = Field(
+        None,
+        le=MAX_MULTIPLIER,
+        decimal_places=2,
+        title="Multiplier",
         description="last_order / next_order: e.g. 1.5 or 2",
-        json_schema_extra=zh("倍数", "按上一笔订单或下一笔订单加倍时的倍数,例如 1.5 或 2。"),
-    )  # fmt: skip
-    within_days: int | None = Field(
-        None, le=MAX_DAYS, title="Within days", description="next_order: the boost lasts this long",
-        json_schema_extra=zh("加倍有效天数", "下一笔订单加倍:加倍活动持续的天数。"),
-    )  # fmt: skip
-    expires_days: int | None = Field(
-        None, le=MAX_DAYS, title="Expire after days", description="Empty: the shop's points rule",
-        json_schema_extra=zh("积分有效期(天)", "赠送的积分多少天后过期;留空则按店铺的积分规则。"),
-    )  # fmt: skip
-    reason: str = Field(
-        "", max_length=120, title="Reason", description="Shown in the member's points history",
-        json_schema_extra=zh("发放原因", "显示在会员的积分明细中。"),
-    )  # fmt: skip
+    )
+    within_days: Annotated[int | None, zh("加倍有效天数", "下一笔订单加倍：加倍活动持续的天数。")] = Field(
+        None, le=MAX_DAYS, title="Within days", description="next_order: the boost lasts this long"
+    )
+    expires_days: Annotated[int | None, zh("积分有效期（天）", "积分多少天后过期；留空按店铺的积分规则。")] = Field(
+        None, le=MAX_DAYS, title="Expire after days", description="Empty: the shop's points rule"
+    )
+    reason: Annotated[str, zh("发放原因", "显示在会员的积分明细中。")] = Field(
+        "", max_length=120, title="Reason", description="Shown in the member's points history"
+    )
 
     title: ClassVar[Words] = Words("Grant points", "发放积分")
     help: ClassVar[Words] = Words(
         "Give points now, or multiply the points of the member's next order for a few days.",
-        "立即赠送积分,或在几天内让会员下一笔订单的积分翻倍。",
+        "立即赠送积分，或在几天内让会员下一笔订单的积分翻倍。",
     )
     icon: ClassVar[str] = "coins"
     category: ClassVar[Category] = "action"

@@ -8,7 +8,7 @@ action records why.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -24,15 +24,14 @@ from engine.settings import get_settings
 
 class IssueCoupon(BlockBase):
     type: Literal["issue_coupon"] = "issue_coupon"
-    template: str = Field(
-        min_length=1, max_length=64, title="Coupon template", description="The coupon template's key, e.g. winback-20.",
-        json_schema_extra=zh("优惠券模板", "优惠券模板的编号,例如 winback-20。"),
-    )  # fmt: skip
+    template: Annotated[str, zh("优惠券模板", "优惠券模板的编号，例如 winback-20。")] = Field(
+        min_length=1, max_length=64, title="Coupon template", description="The coupon template's key, e.g. winback-20."
+    )
 
     title: ClassVar[Words] = Words("Issue coupon", "发放优惠券")
     help: ClassVar[Words] = Words(
         "Give the member a coupon code; later messages can show it as {{ coupon.code }}.",
-        "给会员发放一张优惠券,后面的消息可以用 {{ coupon.code }} 显示券码。",
+        "给会员发放一张优惠券，后面的消息可以用 {{ coupon.code }} 显示券码。",
     )
     icon: ClassVar[str] = "ticket"
     category: ClassVar[Category] = "action"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -19,14 +19,13 @@ from engine.models import Member
 
 class RemoveTag(BlockBase):
     type: Literal["remove_tag"] = "remove_tag"
-    tag: str = Field(
-        min_length=1, max_length=64, title="Tag", description="The tag to take away, e.g. WINBACK.",
-        json_schema_extra=zh("标签", "要移除的标签名称,例如 WINBACK。"),
-    )  # fmt: skip
+    tag: Annotated[str, zh("标签", "要移除的标签名称，例如 WINBACK。")] = Field(
+        min_length=1, max_length=64, title="Tag", description="The tag to take away, e.g. WINBACK."
+    )
 
     title: ClassVar[Words] = Words("Remove tag", "移除标签")
     help: ClassVar[Words] = Words(
-        "Take a tag away from the member, if they have it.", "如果会员带有这个标签,就将其移除。"
+        "Take a tag away from the member, if they have it.", "如果会员带有这个标签，就将其移除。"
     )
     icon: ClassVar[str] = "tag-off"
     category: ClassVar[Category] = "action"

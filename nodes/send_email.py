@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -37,22 +37,18 @@ from engine.settings import Settings, get_settings
 
 class SendEmail(BlockBase):
     type: Literal["send_email"] = "send_email"
-    template: str = Field(
-        min_length=1, max_length=64, title="Email template",
-        description="The email template's key, e.g. winback-email.",
-        json_schema_extra=zh("邮件模板", "邮件模板的编号,例如 winback-email。"),
-    )  # fmt: skip
-    quiet_hours: Literal["defer", "skip"] = Field(
-        "defer", title="In quiet hours", description="defer: send when they end; skip: do not send",
-        json_schema_extra=zh(
-            "免打扰时段内", "延后:免打扰时段结束后再发送;不发送:这条消息不再发出。", QUIET_HOURS_CHOICES
-        ),
-    )  # fmt: skip
+    template: Annotated[str, zh("邮件模板", "邮件模板的编号，例如 winback-email。")] = Field(
+        min_length=1, max_length=64, title="Email template", description="The email template's key, e.g. winback-email."
+    )
+    quiet_hours: Annotated[
+        Literal["defer", "skip"],
+        zh("免打扰时段内", "延后：免打扰时段结束后再发送；不发送：这条消息不再发出。", QUIET_HOURS_CHOICES),
+    ] = Field("defer", title="In quiet hours", description="defer: send when they end; skip: do not send")
 
     title: ClassVar[Words] = Words("Send email", "发送邮件")
     help: ClassVar[Words] = Words(
         "Email the member (only with consent, outside quiet hours, within the frequency cap).",
-        "给会员发送邮件(仅发给同意接收邮件的会员,避开免打扰时段,不超过发送频次上限)。",
+        "给会员发送邮件（仅发给同意接收邮件的会员，避开免打扰时段，不超过发送频次上限）。",
     )
     icon: ClassVar[str] = "mail"
     category: ClassVar[Category] = "action"

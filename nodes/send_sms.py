@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -31,21 +31,18 @@ from engine.settings import get_settings
 
 class SendSms(BlockBase):
     type: Literal["send_sms"] = "send_sms"
-    template: str = Field(
-        min_length=1, max_length=64, title="SMS template", description="The SMS template's key, e.g. winback-sms.",
-        json_schema_extra=zh("短信模板", "短信模板的编号,例如 winback-sms。"),
-    )  # fmt: skip
-    quiet_hours: Literal["defer", "skip"] = Field(
-        "defer", title="In quiet hours", description="defer: send when they end; skip: do not send",
-        json_schema_extra=zh(
-            "免打扰时段内", "延后:免打扰时段结束后再发送;不发送:这条消息不再发出。", QUIET_HOURS_CHOICES
-        ),
-    )  # fmt: skip
+    template: Annotated[str, zh("短信模板", "短信模板的编号，例如 winback-sms。")] = Field(
+        min_length=1, max_length=64, title="SMS template", description="The SMS template's key, e.g. winback-sms."
+    )
+    quiet_hours: Annotated[
+        Literal["defer", "skip"],
+        zh("免打扰时段内", "延后：免打扰时段结束后再发送；不发送：这条消息不再发出。", QUIET_HOURS_CHOICES),
+    ] = Field("defer", title="In quiet hours", description="defer: send when they end; skip: do not send")
 
     title: ClassVar[Words] = Words("Send SMS", "发送短信")
     help: ClassVar[Words] = Words(
         "Text the member (only with consent, outside quiet hours, within the frequency cap).",
-        "给会员发送短信(仅发给同意接收短信的会员,避开免打扰时段,不超过发送频次上限)。",
+        "给会员发送短信（仅发给同意接收短信的会员，避开免打扰时段，不超过发送频次上限）。",
     )
     icon: ClassVar[str] = "message"
     category: ClassVar[Category] = "action"

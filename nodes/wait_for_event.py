@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -17,31 +17,26 @@ from engine.ranges import MAX_DAYS, MAX_HOURS
 
 class WaitForEvent(BlockBase):
     type: Literal["wait_for_event"] = "wait_for_event"
-    until: EventMatch = Field(
-        title="Until the member", description="The event to wait for, e.g. order_placed, with optional filters.",
-        json_schema_extra=zh("等待的行为", "要等待的会员事件,例如 order_placed(下单),可加筛选条件。"),
-    )  # fmt: skip
-    timeout_days: int = Field(
-        0, ge=0, le=MAX_DAYS, title="At most (days)", description="The longest wait, added to the hours.",
-        json_schema_extra=zh("最长等待(天)", "最长等待的天数,与小时数相加。"),
-    )  # fmt: skip
-    timeout_hours: int = Field(
-        0, ge=0, le=MAX_HOURS, title="At most (hours)", description="The longest wait, added to the days.",
-        json_schema_extra=zh("最长等待(小时)", "最长等待的小时数,与天数相加。"),
-    )  # fmt: skip
-    happened: list[Block] = Field(
-        default_factory=list, title="If it happened", description="The blocks for members who did it in time.",
-        json_schema_extra=zh("已发生", "在时限内完成该行为的会员经过的节点。"),
-    )  # fmt: skip
-    timed_out: list[Block] = Field(
-        default_factory=list, title="If time ran out", description="The blocks for members who did not.",
-        json_schema_extra=zh("超时未发生", "到时仍未完成该行为的会员经过的节点。"),
-    )  # fmt: skip
+    until: Annotated[EventMatch, zh("等待的行为", "要等待的会员事件，例如 order_placed（下单），可加筛选条件。")] = (
+        Field(title="Until the member", description="The event to wait for, e.g. order_placed, with optional filters.")
+    )
+    timeout_days: Annotated[int, zh("最长等待（天）", "最长等待的天数，与小时数相加。")] = Field(
+        0, ge=0, le=MAX_DAYS, title="At most (days)", description="The longest wait, added to the hours."
+    )
+    timeout_hours: Annotated[int, zh("最长等待（小时）", "最长等待的小时数，与天数相加。")] = Field(
+        0, ge=0, le=MAX_HOURS, title="At most (hours)", description="The longest wait, added to the days."
+    )
+    happened: Annotated[list[Block], zh("已发生", "在时限内完成该行为的会员经过的节点。")] = Field(
+        default_factory=list, title="If it happened", description="The blocks for members who did it in time."
+    )
+    timed_out: Annotated[list[Block], zh("超时未发生", "到时仍未完成该行为的会员经过的节点。")] = Field(
+        default_factory=list, title="If time ran out", description="The blocks for members who did not."
+    )
 
     title: ClassVar[Words] = Words("Wait for an event", "等待会员行为")
     help: ClassVar[Words] = Words(
         "Wait until the member e.g. places an order, at most N days; branch on what happened.",
-        "等待会员完成某个行为(例如下单),最多等 N 天;按是否发生分别进入不同分支。",
+        "等待会员完成某个行为（例如下单），最多等 N 天；按是否发生分别进入不同分支。",
     )
     icon: ClassVar[str] = "bell"
     category: ClassVar[Category] = "wait"

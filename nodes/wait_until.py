@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -21,19 +21,17 @@ WEEKDAY_WORDS = {
 
 class WaitUntil(BlockBase):
     type: Literal["wait_until"] = "wait_until"
-    at: TimeOfDay = Field(
-        title="Time of day", description="In the member's time zone (the shop's if they have none).",
-        json_schema_extra=zh("时间", "按会员所在时区计算(会员没有时区时按店铺时区)。"),
-    )  # fmt: skip
-    weekdays: list[Weekday] = Field(
-        default_factory=list, max_length=7, title="Only on", description="Empty means any day.",
-        json_schema_extra=zh("仅限星期几", "留空表示每天都可以。", WEEKDAY_WORDS),
-    )  # fmt: skip
+    at: Annotated[TimeOfDay, zh("时间", "按会员所在时区计算（会员没有时区时按店铺时区）。")] = Field(
+        title="Time of day", description="In the member's time zone (the shop's if they have none)."
+    )
+    weekdays: Annotated[list[Weekday], zh("仅限星期几", "留空表示每天都可以。", WEEKDAY_WORDS)] = Field(
+        default_factory=list, max_length=7, title="Only on", description="Empty means any day."
+    )
 
     title: ClassVar[Words] = Words("Wait until a time of day", "等到指定时间")
     help: ClassVar[Words] = Words(
         "Hold the member until e.g. 10:00 their time, so messages arrive at a good hour.",
-        "让会员等到其当地时间的某个时刻(例如 10:00),让消息在合适的时间送达。",
+        "让会员等到其当地时间的某个时刻（例如 10：00），让消息在合适的时间送达。",
     )
     icon: ClassVar[str] = "clock"
     category: ClassVar[Category] = "wait"

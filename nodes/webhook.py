@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, HttpUrl
 from temporalio import activity
@@ -28,19 +28,17 @@ from engine.settings import get_settings, mask_url
 
 class CallWebhook(BlockBase):
     type: Literal["webhook"] = "webhook"
-    url: HttpUrl = Field(
-        title="URL", description="Where to POST, e.g. your WeChat template-message bridge",
-        json_schema_extra=zh("推送地址", "接收 POST 请求的地址,例如你的微信模板消息转发服务。"),
-    )  # fmt: skip
-    timeout_seconds: int = Field(
-        10, ge=1, le=60, title="Timeout (seconds)", description="How long to wait for an answer before trying again.",
-        json_schema_extra=zh("超时(秒)", "等待对方响应的秒数,超时后会自动重试。"),
-    )  # fmt: skip
+    url: Annotated[HttpUrl, zh("推送地址", "接收 POST 请求的地址，例如你的微信模板消息转发服务。")] = Field(
+        title="URL", description="Where to POST, e.g. your WeChat template-message bridge"
+    )
+    timeout_seconds: Annotated[int, zh("超时（秒）", "等待对方响应的秒数，超时后会自动重试。")] = Field(
+        10, ge=1, le=60, title="Timeout (seconds)", description="How long to wait for an answer before trying again."
+    )
 
     title: ClassVar[Words] = Words("Webhook", "Webhook 推送")
     help: ClassVar[Words] = Words(
         "Send the member and this journey's coupon or points to another system (signed JSON).",
-        "把会员信息及本旅程发放的优惠券或积分推送到其他系统(带签名的 JSON)。",
+        "把会员信息及本旅程发放的优惠券或积分推送到其他系统（带签名的 JSON）。",
     )
     icon: ClassVar[str] = "plug"
     category: ClassVar[Category] = "action"

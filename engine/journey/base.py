@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -116,15 +116,13 @@ class BlockBase(BaseModel):
     # unions), which are complete only once every node module has been imported.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    id: str = Field(
-        title="Block id", description="Stable id, unique in the journey; keep it when editing.",
-        json_schema_extra=zh("节点 ID", "节点在本旅程中的唯一标识,编辑时请保持不变。"),
-    )  # fmt: skip
+    id: Annotated[str, zh("节点 ID", "节点在本旅程中的唯一标识，编辑时请保持不变。")] = Field(
+        title="Block id", description="Stable id, unique in the journey; keep it when editing."
+    )
     type: str
-    label: str | None = Field(
-        None, max_length=200, title="Label", description="What the editor shows on the block.",
-        json_schema_extra=zh("显示名称", "画布上节点显示的名称。"),
-    )  # fmt: skip
+    label: Annotated[str | None, zh("显示名称", "画布上节点显示的名称。")] = Field(
+        None, max_length=200, title="Label", description="What the editor shows on the block."
+    )
 
     # Editor metadata, per kind, each stated by the kind itself (the conformance test checks it): the palette
     # group, an icon name, a title and a help text in both languages, and sample configurations.

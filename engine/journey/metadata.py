@@ -2,11 +2,12 @@
 `zh()` for a config field, whose English stays pydantic's own `title` / `description` while the Chinese travels in
 the field's JSON Schema (as `x-zh-CN`, with labelled choices as `x-choices`).
 
-    days: int = Field(0, ge=0, title="Days", description="Whole days to wait.",
-                      json_schema_extra=zh("天数", "等待的整天数。"))
+    days: Annotated[int, zh("天", "等待的整天数。")] = Field(0, ge=0, title="Days", description="Whole days to wait.")
 
-The editor form of a kind (engine.journey.forms) reads both back; the conformance test (tests/nodes) checks that
-every kind and every field says everything in both languages.
+The Chinese rides on the field's type (pydantic metadata that adds it to the JSON Schema) rather than in
+`json_schema_extra`: Litestar copies a field's `json_schema_extra` into its own OpenAPI schema objects, which know
+no `x-` keys, and refuses to build the app. The editor form of a kind (engine.journey.forms) reads both languages
+back; the conformance test (tests/nodes) checks that every kind and every field says everything in both.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 Locale = Literal["zh-CN", "en"]
 LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
@@ -41,13 +46,32 @@ class Words:
 NO_WORDS = Words("", "")
 
 
-def zh(title: str, description: str, choices: Mapping[str, Words] | None = None) -> dict[str, Any]:
-    """A field's `json_schema_extra`: its Chinese title and description, and the labels of its choices (an enum's
-    values, in both languages) when given. The English title and description are the field's own."""
-    extra: dict[str, Any] = {ZH_CN: {"title": title, "description": description}}
-    if choices:
-        extra[CHOICES] = {value: {"en": words.en, "zh-CN": words.zh_CN} for value, words in choices.items()}
-    return extra
+@dataclass(frozen=True)
+class Chinese:
+    """A config field's title and description in Chinese, and the labels of its choices (an enum's values) in both
+    languages; made by `zh()`, read back by `chinese()` from the JSON Schema or by `of_field()` from the field."""
+
+    title: str
+    description: str
+    choices: tuple[tuple[str, Words], ...] = ()
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema[ZH_CN] = {"title": self.title, "description": self.description}
+        if self.choices:
+            schema[CHOICES] = {value: {"en": words.en, "zh-CN": words.zh_CN} for value, words in self.choices}
+        return schema
+
+
+def zh(title: str, description: str, choices: Mapping[str, Words] | None = None) -> Chinese:
+    """The Chinese of a config field, for its type: `Annotated[int, zh("天", "等待的整天数。")]`; `choices` labels
+    the values of an enum (a Literal) in both languages. The English title and description are the field's own."""
+    return Chinese(title, description, tuple((choices or {}).items()))
+
+
+def of_field(metadata: list[Any]) -> Chinese | None:
+    """The Chinese among a pydantic field's metadata (FieldInfo.metadata), if it has one."""
+    return next((item for item in metadata if isinstance(item, Chinese)), None)
 
 
 def chinese(schema: Mapping[str, Any]) -> Mapping[str, str]:

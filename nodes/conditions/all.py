@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -15,13 +15,12 @@ from engine.journey.registry import Condition
 
 class AllOf(ConditionBase):
     kind: Literal["all"] = "all"
-    of: list[Condition] = Field(
-        min_length=1, title="All of", description="The conditions that must all hold.",
-        json_schema_extra=zh("全部条件", "必须全部成立的条件。"),
-    )  # fmt: skip
+    of: Annotated[list[Condition], zh("全部条件", "必须全部成立的条件。")] = Field(
+        min_length=1, title="All of", description="The conditions that must all hold."
+    )
 
     title: ClassVar[Words] = Words("All of", "满足全部条件")
-    help: ClassVar[Words] = Words("True when every condition holds.", "所有条件都成立时才成立(且)。")
+    help: ClassVar[Words] = Words("True when every condition holds.", "所有条件都成立时才成立（且）。")
     icon: ClassVar[str] = "list-check"
     about: ClassVar[ConditionCategory] = "logic"
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -15,13 +15,12 @@ from engine.journey.registry import Condition
 
 class AnyOf(ConditionBase):
     kind: Literal["any"] = "any"
-    of: list[Condition] = Field(
-        min_length=1, title="Any of", description="The conditions of which at least one must hold.",
-        json_schema_extra=zh("任一条件", "至少有一个成立即可的条件。"),
-    )  # fmt: skip
+    of: Annotated[list[Condition], zh("任一条件", "至少有一个成立即可的条件。")] = Field(
+        min_length=1, title="Any of", description="The conditions of which at least one must hold."
+    )
 
     title: ClassVar[Words] = Words("Any of", "满足任一条件")
-    help: ClassVar[Words] = Words("True when at least one condition holds.", "任意一个条件成立即成立(或)。")
+    help: ClassVar[Words] = Words("True when at least one condition holds.", "任意一个条件成立即成立（或）。")
     icon: ClassVar[str] = "list-details"
     about: ClassVar[ConditionCategory] = "logic"
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = (

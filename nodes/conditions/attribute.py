@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -23,24 +23,21 @@ ATTRIBUTES = {
 
 class MemberAttribute(ConditionBase):
     kind: Literal["attribute"] = "attribute"
-    attribute: Attribute = Field(
-        title="Attribute", description="Which of the member's attributes to compare.",
-        json_schema_extra=zh("属性", "要比较的会员属性。", ATTRIBUTES),
-    )  # fmt: skip
-    op: Op = Field(
-        "eq", title="Comparison", description="How the member's value compares with the one given.",
-        json_schema_extra=zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES),
-    )  # fmt: skip
-    value: Operand = Field(
-        title="Value", description="e.g. female, 上海, 30, true, or a list for 'is one of'.",
-        json_schema_extra=zh("取值", "例如 female、上海、30、true;选“是其中之一”时填一个列表。"),
-    )  # fmt: skip
+    attribute: Annotated[Attribute, zh("属性", "要比较的会员属性。", ATTRIBUTES)] = Field(
+        title="Attribute", description="Which of the member's attributes to compare."
+    )
+    op: Annotated[Op, zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES)] = Field(
+        "eq", title="Comparison", description="How the member's value compares with the one given."
+    )
+    value: Annotated[Operand, zh("取值", "例如 female、上海、30、true；选“是其中之一”时填一个列表。")] = Field(
+        title="Value", description="e.g. female, 上海, 30, true, or a list for 'is one of'."
+    )
 
     title: ClassVar[Words] = Words("Member attribute", "会员属性")
     help: ClassVar[Words] = Words(
         "Compare the member's gender, city, days since registering (calendar days, shop's zone), consents or "
         "birthday month.",
-        "比较会员的性别、城市、注册天数(按店铺时区的自然日)、是否同意接收邮件或短信,以及生日月份。",
+        "比较会员的性别、城市、注册天数（按店铺时区的自然日）、是否同意接收邮件或短信，以及生日月份。",
     )
     icon: ClassVar[str] = "user"
     about: ClassVar[ConditionCategory] = "profile"

@@ -17,7 +17,7 @@ class BirthdayThisMonth(ConditionBase):
     title: ClassVar[Words] = Words("Birthday this month", "本月生日")
     help: ClassVar[Words] = Words(
         "True in the month of the member's birthday; members without a birthday never match.",
-        "会员的生日在本月(按店铺时区)时成立;没有生日信息的会员永远不满足。",
+        "会员的生日在本月（按店铺时区）时成立；没有生日信息的会员永远不满足。",
     )
     icon: ClassVar[str] = "cake"
     about: ClassVar[ConditionCategory] = "profile"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,10 +14,9 @@ from engine.journey.metadata import ConditionCategory, Words, zh
 
 class HasTag(ConditionBase):
     kind: Literal["has_tag"] = "has_tag"
-    tag: str = Field(
-        min_length=1, max_length=64, title="Tag", description="The tag to look for, e.g. VIP.",
-        json_schema_extra=zh("标签", "要判断的标签,例如 VIP。"),
-    )  # fmt: skip
+    tag: Annotated[str, zh("标签", "要判断的标签，例如 VIP。")] = Field(
+        min_length=1, max_length=64, title="Tag", description="The tag to look for, e.g. VIP."
+    )
 
     title: ClassVar[Words] = Words("Has tag", "带有标签")
     help: ClassVar[Words] = Words("True when the member carries this tag.", "会员带有这个标签时成立。")

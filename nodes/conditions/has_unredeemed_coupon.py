@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,10 +14,9 @@ from engine.journey.metadata import ConditionCategory, Words, zh
 
 class HasUnredeemedCoupon(ConditionBase):
     kind: Literal["has_unredeemed_coupon"] = "has_unredeemed_coupon"
-    template: str | None = Field(
-        None, max_length=64, title="Coupon template", description="Empty means any coupon.",
-        json_schema_extra=zh("优惠券模板", "留空表示任意优惠券。"),
-    )  # fmt: skip
+    template: Annotated[str | None, zh("优惠券模板", "留空表示任意优惠券。")] = Field(
+        None, max_length=64, title="Coupon template", description="Empty means any coupon."
+    )
 
     title: ClassVar[Words] = Words("Has an unredeemed coupon", "持有未核销的优惠券")
     help: ClassVar[Words] = Words(

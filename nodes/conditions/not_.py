@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -15,12 +15,12 @@ from engine.journey.registry import Condition
 
 class Not(ConditionBase):
     kind: Literal["not"] = "not"
-    condition: Condition = Field(
-        title="Not", description="The condition that must not hold.", json_schema_extra=zh("条件", "必须不成立的条件。")
+    condition: Annotated[Condition, zh("条件", "必须不成立的条件。")] = Field(
+        title="Not", description="The condition that must not hold."
     )
 
     title: ClassVar[Words] = Words("Not", "不满足条件")
-    help: ClassVar[Words] = Words("True when the condition does not hold.", "条件不成立时成立(非)。")
+    help: ClassVar[Words] = Words("True when the condition does not hold.", "条件不成立时成立（非）。")
     icon: ClassVar[str] = "ban"
     about: ClassVar[ConditionCategory] = "logic"
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,18 +16,16 @@ from engine.ranges import MAX_POINTS
 
 class PointsBalance(ConditionBase):
     kind: Literal["points_balance"] = "points_balance"
-    op: Op = Field(
-        "ge", title="Comparison", description="How the member's value compares with the one given.",
-        json_schema_extra=zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES),
-    )  # fmt: skip
-    points: int = Field(
-        ge=0, le=MAX_POINTS, title="Points", description="The balance to compare with.",
-        json_schema_extra=zh("积分", "用来比较的积分余额。"),
-    )  # fmt: skip
+    op: Annotated[Op, zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES)] = Field(
+        "ge", title="Comparison", description="How the member's value compares with the one given."
+    )
+    points: Annotated[int, zh("积分", "用来比较的积分余额。")] = Field(
+        ge=0, le=MAX_POINTS, title="Points", description="The balance to compare with."
+    )
 
     title: ClassVar[Words] = Words("Points balance", "积分余额")
     help: ClassVar[Words] = Words(
-        "The member's current points balance from the ledger.", "会员当前的积分余额(以积分明细为准)。"
+        "The member's current points balance from the ledger.", "会员当前的积分余额（以积分明细为准）。"
     )
     icon: ClassVar[str] = "coins"
     about: ClassVar[ConditionCategory] = "rewards"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,30 +14,27 @@ from engine.journey.metadata import ConditionCategory, Words, zh
 
 ScoreOp = Literal["eq", "ne", "gt", "ge", "lt", "le"]
 DIMENSIONS = {
-    "r": Words("R: recency", "R:最近一次消费"), "f": Words("F: frequency", "F:消费频率"),
-    "m": Words("M: money", "M:消费金额"),
+    "r": Words("R: recency", "R：最近一次消费"), "f": Words("F: frequency", "F：消费频率"),
+    "m": Words("M: money", "M：消费金额"),
 }  # fmt: skip
 
 
 class RfmScoreIs(ConditionBase):
     kind: Literal["rfm_score"] = "rfm_score"
-    dimension: Literal["r", "f", "m"] = Field(
-        title="Score", description="r (recency), f (frequency) or m (money).",
-        json_schema_extra=zh("评分维度", "R(最近一次消费)、F(消费频率)或 M(消费金额)。", DIMENSIONS),
-    )  # fmt: skip
-    op: ScoreOp = Field(
-        "ge", title="Comparison", description="How the member's value compares with the one given.",
-        json_schema_extra=zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES),
-    )  # fmt: skip
-    score: int = Field(
-        ge=1, le=5, title="Score 1–5", description="The score to compare with, from 1 to 5.",
-        json_schema_extra=zh("评分(1–5)", "用来比较的评分,1 到 5 分。"),
-    )  # fmt: skip
+    dimension: Annotated[
+        Literal["r", "f", "m"], zh("评分维度", "R（最近一次消费）、F（消费频率）或 M（消费金额）。", DIMENSIONS)
+    ] = Field(title="Score", description="r (recency), f (frequency) or m (money).")
+    op: Annotated[ScoreOp, zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES)] = Field(
+        "ge", title="Comparison", description="How the member's value compares with the one given."
+    )
+    score: Annotated[int, zh("评分（1–5）", "用来比较的评分，1 到 5 分。")] = Field(
+        ge=1, le=5, title="Score 1–5", description="The score to compare with, from 1 to 5."
+    )
 
     title: ClassVar[Words] = Words("RFM score", "RFM 评分")
     help: ClassVar[Words] = Words(
         "Compare the member's R, F or M score (1–5) in the latest RFM run; unscored never match.",
-        "比较会员在最近一次 RFM 计算中的 R、F 或 M 评分(1–5 分);未评分的会员永远不满足。",
+        "比较会员在最近一次 RFM 计算中的 R、F 或 M 评分（1–5 分）；未评分的会员永远不满足。",
     )
     icon: ClassVar[str] = "chart-bar"
     about: ClassVar[ConditionCategory] = "rfm"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -17,19 +17,17 @@ class SegmentChanged(ConditionBase):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     kind: Literal["segment_changed"] = "segment_changed"
-    from_segments: list[str] | None = Field(
-        None, alias="from", title="From", description="The 8-segment at entry; empty means any.",
-        json_schema_extra=zh("原分群", "进入旅程时所在的 8 类分群;留空表示任意。"),
-    )  # fmt: skip
-    to_segments: list[str] | None = Field(
-        None, alias="to", title="To", description="The 8-segment now; empty: any.",
-        json_schema_extra=zh("现分群", "当前所在的 8 类分群;留空表示任意。"),
-    )  # fmt: skip
+    from_segments: Annotated[list[str] | None, zh("原分群", "进入旅程时所在的 8 类分群；留空表示任意。")] = Field(
+        None, alias="from", title="From", description="The 8-segment at entry; empty means any."
+    )
+    to_segments: Annotated[list[str] | None, zh("现分群", "当前所在的 8 类分群；留空表示任意。")] = Field(
+        None, alias="to", title="To", description="The 8-segment now; empty: any."
+    )
 
     title: ClassVar[Words] = Words("Segment changed since entry", "进入旅程后分群变化")
     help: ClassVar[Words] = Words(
         "True when the member's 8-segment changed since entering, from one of these to one of those.",
-        "会员进入旅程后 8 类分群发生了变化,且从“原分群”之一变成了“现分群”之一时成立。",
+        "会员进入旅程后 8 类分群发生了变化，且从“原分群”之一变成了“现分群”之一时成立。",
     )
     icon: ClassVar[str] = "arrows-exchange"
     about: ClassVar[ConditionCategory] = "rfm"

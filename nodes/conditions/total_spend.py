@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,15 +16,16 @@ from engine.ranges import MAX_MONEY
 
 class TotalSpend(ConditionBase):
     kind: Literal["total_spend"] = "total_spend"
-    op: Op = Field(
-        "ge", title="Comparison", description="How the member's value compares with the one given.",
-        json_schema_extra=zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES),
-    )  # fmt: skip
-    amount: float = Field(
-        ge=0, le=float(MAX_MONEY), allow_inf_nan=False, title="Amount",
+    op: Annotated[Op, zh("比较方式", "会员的数值与所填数值的比较方式。", OP_CHOICES)] = Field(
+        "ge", title="Comparison", description="How the member's value compares with the one given."
+    )
+    amount: Annotated[float, zh("金额", "以店铺币种计，例如 5000（累计消费满 5000）。")] = Field(
+        ge=0,
+        le=float(MAX_MONEY),
+        allow_inf_nan=False,
+        title="Amount",
         description="In the shop's currency, e.g. 5000 (累计消费满5000).",
-        json_schema_extra=zh("金额", "以店铺币种计,例如 5000(累计消费满 5000)。"),
-    )  # fmt: skip
+    )
 
     title: ClassVar[Words] = Words("Total spend", "累计消费金额")
     help: ClassVar[Words] = Words("The member's total order amount over all history.", "会员全部历史订单的总金额。")

@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from engine.journey import registry
 from engine.journey.base import BlockBase, ConditionBase
 from engine.journey.forms import FieldForm, form
-from engine.journey.metadata import BLOCK_CATEGORIES, CONDITION_CATEGORIES, LOCALES, ZH_CN, Locale, Words
+from engine.journey.metadata import BLOCK_CATEGORIES, CONDITION_CATEGORIES, LOCALES, Locale, Words, of_field, zh
 
 Kind = type[BlockBase] | type[ConditionBase]
 KINDS: list[Kind] = [*registry.blocks().values(), *registry.conditions().values()]
@@ -98,10 +98,10 @@ def test_category_and_icon(kind: Kind) -> None:
 def test_every_config_field_has_a_title_and_description_in_both_languages(kind: Kind) -> None:
     missing = []
     for where, info in config_fields(kind):
-        chinese = info.json_schema_extra.get(ZH_CN, {}) if isinstance(info.json_schema_extra, dict) else {}
-        assert isinstance(chinese, dict)
-        for what, text in [("title", info.title), ("description", info.description),
-                           ("zh-CN title", chinese.get("title")), ("zh-CN description", chinese.get("description"))]:  # fmt: skip
+        chinese = of_field(info.metadata) or zh("", "")  # `Annotated[type, zh(title, description)]`
+        texts = {"title": info.title, "description": info.description, "zh-CN title": chinese.title,
+                 "zh-CN description": chinese.description}  # fmt: skip
+        for what, text in texts.items():
             if not isinstance(text, str) or not text.strip():
                 missing.append(f"{where}: {what}")
             elif what.startswith("zh-CN") and not CHINESE.search(text):
@@ -141,9 +141,8 @@ def test_a_config_form_is_generated_in_each_locale_and_names_every_field(kind: K
     for locale in LOCALES:
         generated = form(kind, locale)
 
-        assert (generated.slug, generated.title, generated.help) == (
-            slug_of(kind), kind.title.in_locale(locale), kind.help.in_locale(locale)
-        )
+        said = (generated.slug, generated.title, generated.help)
+        assert said == (slug_of(kind), kind.title.in_locale(locale), kind.help.in_locale(locale))
         assert generated.category_title and generated.icon == kind.icon
         assert [field.name for field in generated.fields] == names
         for field in form_fields(generated.fields):
