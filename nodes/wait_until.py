@@ -31,7 +31,7 @@ class WaitUntil(BlockBase):
     title: ClassVar[Words] = Words("Wait until a time of day", "等到指定时间")
     help: ClassVar[Words] = Words(
         "Hold the member until e.g. 10:00 their time, so messages arrive at a good hour.",
-        "让会员等到其当地时间的某个时刻（例如 10：00），让消息在合适的时间送达。",
+        "让会员等到其当地时间的某个时刻（例如 10:00），让消息在合适的时间送达。",
     )
     icon: ClassVar[str] = "clock"
     category: ClassVar[Category] = "wait"
