@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category, JourneyRunContext
+from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.members.tags import add_tag
@@ -18,12 +19,18 @@ from engine.models import Member
 
 class AddTag(BlockBase):
     type: Literal["add_tag"] = "add_tag"
-    tag: str = Field(min_length=1, max_length=64, title="Tag", description="e.g. VIP_THANKED")
+    tag: Annotated[str, zh("标签", "要打上的标签名称，例如 VIP_THANKED。")] = Field(
+        min_length=1, max_length=64, title="Tag", description="The tag to give, e.g. VIP_THANKED."
+    )
 
-    title: ClassVar[str] = "Add tag"
+    title: ClassVar[Words] = Words("Add tag", "打标签")
+    help: ClassVar[Words] = Words(
+        "Give the member a tag; other journeys and segments can use it.",
+        "给会员打上一个标签，其他旅程和会员分群都能用到它。",
+    )
     icon: ClassVar[str] = "tag"
     category: ClassVar[Category] = "action"
-    help: ClassVar[str] = "Give the member a tag; other journeys and segments can use it."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({"id": "tag-vip", "type": "add_tag", "tag": "VIP_THANKED"},)
 
     def tags_given(self) -> set[str]:
         return {self.tag}

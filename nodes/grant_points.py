@@ -8,9 +8,9 @@ block's `expires_days`, else after the shop's rule (`memberflow points rules`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -18,38 +18,60 @@ from temporalio import activity
 from engine import clock
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category, JourneyRunContext
+from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.ranges import MAX_DAYS, MAX_MULTIPLIER, MAX_POINTS
 from engine.rewards.points import add_boost, expiry_of, grant, last_order_points, load_rules, points_balance
 from engine.settings import get_settings
 
+MODES = {
+    "fixed": Words("Fixed points", "固定积分"),
+    "last_order": Words("A multiple of the last order's points", "上一笔订单积分的倍数"),
+    "next_order": Words("A boost on the next order", "下一笔订单积分加倍"),
+}
+
 
 class GrantPoints(BlockBase):
     type: Literal["grant_points"] = "grant_points"
-    mode: Literal["fixed", "last_order", "next_order"] = Field(
+    mode: Annotated[
+        Literal["fixed", "last_order", "next_order"],
+        zh("发放方式", "固定积分、按上一笔订单积分的倍数发放，或让下一笔订单积分加倍。", MODES),
+    ] = Field(
         "fixed", title="How many", description="fixed points, a multiple of the last order's, or a next-order boost"
     )
-    points: int | None = Field(None, le=MAX_POINTS, title="Points", description="fixed: the points to grant")
-    multiplier: Decimal | None = Field(
+    points: Annotated[int | None, zh("积分数", "固定积分：本次赠送的积分数。")] = Field(
+        None, le=MAX_POINTS, title="Points", description="fixed: the points to grant"
+    )
+    multiplier: Annotated[Decimal | None, zh("倍数", "按上一笔订单或下一笔订单加倍时的倍数，例如 1.5 或 2。")] = Field(
         None,
         le=MAX_MULTIPLIER,
         decimal_places=2,
         title="Multiplier",
         description="last_order / next_order: e.g. 1.5 or 2",
     )
-    within_days: int | None = Field(
+    within_days: Annotated[int | None, zh("加倍有效天数", "下一笔订单加倍：加倍活动持续的天数。")] = Field(
         None, le=MAX_DAYS, title="Within days", description="next_order: the boost lasts this long"
     )
-    expires_days: int | None = Field(
+    expires_days: Annotated[int | None, zh("积分有效期（天）", "积分多少天后过期；留空按店铺的积分规则。")] = Field(
         None, le=MAX_DAYS, title="Expire after days", description="Empty: the shop's points rule"
     )
-    reason: str = Field("", max_length=120, title="Reason", description="Shown in the member's points history")
+    reason: Annotated[str, zh("发放原因", "显示在会员的积分明细中。")] = Field(
+        "", max_length=120, title="Reason", description="Shown in the member's points history"
+    )
 
-    title: ClassVar[str] = "Grant points"
+    title: ClassVar[Words] = Words("Grant points", "发放积分")
+    help: ClassVar[Words] = Words(
+        "Give points now, or multiply the points of the member's next order for a few days.",
+        "立即赠送积分，或在几天内让会员下一笔订单的积分翻倍。",
+    )
     icon: ClassVar[str] = "coins"
     category: ClassVar[Category] = "action"
-    help: ClassVar[str] = "Give points now, or multiply the points of the member's next order for a few days."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"id": "birthday-points", "type": "grant_points", "points": 300, "reason": "生日礼", "expires_days": 90},
+        {"id": "one-and-a-half", "type": "grant_points", "mode": "last_order", "multiplier": 1.5},
+        {"id": "double-7d", "type": "grant_points", "mode": "next_order", "multiplier": 2, "within_days": 7},
+    )
 
     def check(self) -> list[str]:
         problems = []

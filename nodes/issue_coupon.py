@@ -7,14 +7,15 @@ action records why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category, JourneyRunContext, ShopData
+from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.rewards.coupons import issue_coupon
@@ -23,12 +24,20 @@ from engine.settings import get_settings
 
 class IssueCoupon(BlockBase):
     type: Literal["issue_coupon"] = "issue_coupon"
-    template: str = Field(min_length=1, max_length=64, title="Coupon template", description="e.g. winback-20")
+    template: Annotated[str, zh("优惠券模板", "优惠券模板的编号，例如 winback-20。")] = Field(
+        min_length=1, max_length=64, title="Coupon template", description="The coupon template's key, e.g. winback-20."
+    )
 
-    title: ClassVar[str] = "Issue coupon"
+    title: ClassVar[Words] = Words("Issue coupon", "发放优惠券")
+    help: ClassVar[Words] = Words(
+        "Give the member a coupon code; later messages can show it as {{ coupon.code }}.",
+        "给会员发放一张优惠券，后面的消息可以用 {{ coupon.code }} 显示券码。",
+    )
     icon: ClassVar[str] = "ticket"
     category: ClassVar[Category] = "action"
-    help: ClassVar[str] = "Give the member a coupon code; later messages can show it as {{ coupon.code }}."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"id": "give-coupon", "type": "issue_coupon", "template": "winback-20"},
+    )
 
     def publish_problems(self, shop: ShopData) -> list[str]:
         return shop.coupon_problems(self.template)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category, JourneyRunContext
+from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.members.tags import remove_tag
@@ -18,12 +19,17 @@ from engine.models import Member
 
 class RemoveTag(BlockBase):
     type: Literal["remove_tag"] = "remove_tag"
-    tag: str = Field(min_length=1, max_length=64, title="Tag")
+    tag: Annotated[str, zh("标签", "要移除的标签名称，例如 WINBACK。")] = Field(
+        min_length=1, max_length=64, title="Tag", description="The tag to take away, e.g. WINBACK."
+    )
 
-    title: ClassVar[str] = "Remove tag"
+    title: ClassVar[Words] = Words("Remove tag", "移除标签")
+    help: ClassVar[Words] = Words(
+        "Take a tag away from the member, if they have it.", "如果会员带有这个标签，就将其移除。"
+    )
     icon: ClassVar[str] = "tag-off"
     category: ClassVar[Category] = "action"
-    help: ClassVar[str] = "Take a tag away from the member, if they have it."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({"id": "untag", "type": "remove_tag", "tag": "WINBACK"},)
 
     @classmethod
     def activities(cls) -> tuple[Callable[..., Any], ...]:

@@ -10,8 +10,8 @@ and the last attempt marks it failed with the reason. A message is recorded once
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
@@ -19,9 +19,11 @@ from temporalio import activity
 from connectors.email import build_email, send_email
 from engine.errors import PermanentFailure
 from engine.journey.base import BlockBase, Category, JourneyRunContext, ShopData
+from engine.journey.metadata import Words, zh
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.messages.message_log import rules_from, unsubscribe_url
 from engine.messages.sending import (
+    QUIET_HOURS_CHOICES,
     call_provider,
     claim_message,
     prepare,
@@ -35,15 +37,25 @@ from engine.settings import Settings, get_settings
 
 class SendEmail(BlockBase):
     type: Literal["send_email"] = "send_email"
-    template: str = Field(min_length=1, max_length=64, title="Email template", description="e.g. winback-email")
-    quiet_hours: Literal["defer", "skip"] = Field(
-        "defer", title="In quiet hours", description="defer: send when they end; skip: do not send"
+    template: Annotated[str, zh("邮件模板", "邮件模板的编号，例如 winback-email。")] = Field(
+        min_length=1, max_length=64, title="Email template", description="The email template's key, e.g. winback-email."
     )
+    quiet_hours: Annotated[
+        Literal["defer", "skip"],
+        zh("免打扰时段内", "延后：免打扰时段结束后再发送；不发送：这条消息不再发出。", QUIET_HOURS_CHOICES),
+    ] = Field("defer", title="In quiet hours", description="defer: send when they end; skip: do not send")
 
-    title: ClassVar[str] = "Send email"
+    title: ClassVar[Words] = Words("Send email", "发送邮件")
+    help: ClassVar[Words] = Words(
+        "Email the member (only with consent, outside quiet hours, within the frequency cap).",
+        "给会员发送邮件（仅发给同意接收邮件的会员，避开免打扰时段，不超过发送频次上限）。",
+    )
     icon: ClassVar[str] = "mail"
     category: ClassVar[Category] = "action"
-    help: ClassVar[str] = "Email the member (only with consent, outside quiet hours, within the frequency cap)."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"id": "winback-mail", "type": "send_email", "template": "winback-email"},
+        {"id": "night-mail", "type": "send_email", "template": "winback-email", "quiet_hours": "skip"},
+    )
 
     def publish_problems(self, shop: ShopData) -> list[str]:
         return shop.message_problems(self.template, "email")

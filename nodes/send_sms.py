@@ -7,31 +7,48 @@ gateway. Each message records its segments and cost (SMS_COST_PER_SEGMENT) for t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 from temporalio import activity
 
 from connectors.sms import send_sms
 from engine.journey.base import BlockBase, Category, JourneyRunContext, ShopData
+from engine.journey.metadata import Words, zh
 from engine.journey.runtime import ActionInput, ActionResult
-from engine.messages.sending import call_provider, claim_message, prepare, record_result, send_when_allowed
+from engine.messages.sending import (
+    QUIET_HOURS_CHOICES,
+    call_provider,
+    claim_message,
+    prepare,
+    record_result,
+    send_when_allowed,
+)
 from engine.messages.sms import cost, segments
 from engine.settings import get_settings
 
 
 class SendSms(BlockBase):
     type: Literal["send_sms"] = "send_sms"
-    template: str = Field(min_length=1, max_length=64, title="SMS template", description="e.g. winback-sms")
-    quiet_hours: Literal["defer", "skip"] = Field(
-        "defer", title="In quiet hours", description="defer: send when they end; skip: do not send"
+    template: Annotated[str, zh("短信模板", "短信模板的编号，例如 winback-sms。")] = Field(
+        min_length=1, max_length=64, title="SMS template", description="The SMS template's key, e.g. winback-sms."
     )
+    quiet_hours: Annotated[
+        Literal["defer", "skip"],
+        zh("免打扰时段内", "延后：免打扰时段结束后再发送；不发送：这条消息不再发出。", QUIET_HOURS_CHOICES),
+    ] = Field("defer", title="In quiet hours", description="defer: send when they end; skip: do not send")
 
-    title: ClassVar[str] = "Send SMS"
+    title: ClassVar[Words] = Words("Send SMS", "发送短信")
+    help: ClassVar[Words] = Words(
+        "Text the member (only with consent, outside quiet hours, within the frequency cap).",
+        "给会员发送短信（仅发给同意接收短信的会员，避开免打扰时段，不超过发送频次上限）。",
+    )
     icon: ClassVar[str] = "message"
     category: ClassVar[Category] = "action"
-    help: ClassVar[str] = "Text the member (only with consent, outside quiet hours, within the frequency cap)."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"id": "winback-text", "type": "send_sms", "template": "winback-sms"},
+    )
 
     def publish_problems(self, shop: ShopData) -> list[str]:
         return shop.message_problems(self.template, "sms")

@@ -10,9 +10,9 @@ control wins if that chance reaches `threshold`, else `fallback`; the held membe
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
@@ -31,6 +31,7 @@ from engine.ab.splits import (
 from engine.db import session_scope
 from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.events import Goal
+from engine.journey.metadata import Words, zh
 from engine.journey.registry import Block
 from engine.journey.run_records import record_steps
 from engine.journey.runtime import ActionInput, ActionResult
@@ -42,13 +43,22 @@ POLL = timedelta(hours=1)  # how often a held member asks again when the decisio
 SOONEST = timedelta(minutes=1)
 
 
+MODES = {
+    "split": Words("Split everyone", "全部分流"),
+    "test_then_winner": Words("Test on a share, then send the winner", "先小流量测试，再全量发送胜出组"),
+}
+METRICS = {"conversion": Words("Conversion rate", "转化率"), "revenue": Words("Revenue per member", "人均收入")}
+
+
 class Arm(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, defer_build=True
     )  # holds blocks: see engine.journey.registry
 
-    name: str = Field(title="Arm name", description="e.g. coupon20, points300, holdout")
-    weight: float = Field(
+    name: Annotated[str, zh("分组名称", "例如 coupon20、points300，或 holdout（空白对照组）。")] = Field(
+        title="Arm name", description="e.g. coupon20, points300, holdout"
+    )
+    weight: Annotated[float, zh("权重", "任意正数，会员按各组权重的比例分配。")] = Field(
         1,
         gt=0,
         le=MAX_WEIGHT,
@@ -56,26 +66,95 @@ class Arm(BaseModel):
         title="Weight",
         description="Any positive number; weights are normalised",
     )
-    control: bool = Field(False, title="Control", description="The arm the others are compared with")
-    steps: list[Block] = Field(default_factory=list, title="Then", description="Empty: a holdout that does nothing")
+    control: Annotated[bool, zh("对照组", "其他组与之比较的那一组。")] = Field(
+        False, title="Control", description="The arm the others are compared with"
+    )
+    steps: Annotated[list[Block], zh("执行", "这一组会员经过的节点；留空即为什么都不做的空白对照组。")] = Field(
+        default_factory=list, title="Then", description="Empty: a holdout that does nothing"
+    )
 
 
 class Split(BlockBase):
     type: Literal["split"] = "split"
-    arms: list[Arm] = Field(min_length=2, max_length=20, title="Arms")
-    mode: Literal["split", "test_then_winner"] = Field("split", title="Mode")
-    test_fraction: float = Field(0.2, gt=0, lt=1, title="Test share", description="test_then_winner: e.g. 0.2")
-    decide_after_hours: float | None = Field(48, gt=0, le=MAX_HOURS, allow_inf_nan=False, title="Decide after (hours)")
-    min_users_per_arm: int | None = Field(None, ge=1, le=MAX_COUNT, title="Or once every arm has")
-    threshold: float = Field(0.95, gt=0.5, lt=1, title="Chance to beat control needed")
-    fallback: str | None = Field(None, title="Else send", description="Arm sent when nobody wins; the control")
-    metric: Literal["conversion", "revenue"] = Field("conversion", title="Decide on")
-    conversion: Goal | None = Field(None, title="Conversion", description="Default: the journey's goal")
+    arms: Annotated[list[Arm], zh("实验分组", "2 到 20 个组，每位会员只进入其中一组。")] = Field(
+        min_length=2, max_length=20, title="Arms", description="Two to twenty arms; each member goes to one."
+    )
+    mode: Annotated[
+        Literal["split", "test_then_winner"],
+        zh("模式", "全部分流：每位会员都进入某一组；先测试后择优：先用一部分会员测试，其余会员进入胜出组。", MODES),
+    ] = Field(
+        "split",
+        title="Mode",
+        description="split: every member goes to an arm; test_then_winner: a test share first, the rest the winner.",
+    )
+    test_fraction: Annotated[float, zh("测试比例", "先测试后择优：参与测试的会员比例，例如 0.2 即 20%。")] = Field(
+        0.2, gt=0, lt=1, title="Test share", description="test_then_winner: the share of members in the test, e.g. 0.2"
+    )
+    decide_after_hours: Annotated[
+        float | None, zh("多少小时后决出胜负", "先测试后择优：从第一位会员分组起，经过多少小时选出胜出组。")
+    ] = Field(
+        48,
+        gt=0,
+        le=MAX_HOURS,
+        allow_inf_nan=False,
+        title="Decide after (hours)",
+        description="test_then_winner: hours after the first member was assigned.",
+    )
+    min_users_per_arm: Annotated[
+        int | None, zh("或每组满多少人", "先测试后择优：每组的测试会员都达到这个人数时立即决出胜负。")
+    ] = Field(
+        None,
+        ge=1,
+        le=MAX_COUNT,
+        title="Or once every arm has",
+        description="test_then_winner: decide as soon as every arm has this many test members.",
+    )
+    threshold: Annotated[float, zh("胜出所需概率", "优于对照组的概率达到此值（例如 0.95）才算胜出。")] = Field(
+        0.95,
+        gt=0.5,
+        lt=1,
+        title="Chance to beat control needed",
+        description="test_then_winner: e.g. 0.95; an arm below it does not win.",
+    )
+    fallback: Annotated[str | None, zh("无胜出时发送", "没有组胜出时其余会员进入的组；留空则进入对照组。")] = Field(
+        None, title="Else send", description="Arm sent when nobody wins; the control"
+    )
+    metric: Annotated[
+        Literal["conversion", "revenue"],
+        zh("决胜指标", "转化率：完成转化的会员占比；人均收入：每位会员带来的收入。", METRICS),
+    ] = Field("conversion", title="Decide on", description="conversion: the share who converted; revenue: per member.")
+    conversion: Annotated[Goal | None, zh("转化目标", "用来判断转化的事件；留空则使用旅程的目标。")] = Field(
+        None, title="Conversion", description="Default: the journey's goal"
+    )
 
-    title: ClassVar[str] = "A/B split"
+    title: ClassVar[Words] = Words("A/B split", "A/B 分流")
+    help: ClassVar[Words] = Words(
+        "Split members into weighted arms (sticky per member); optionally test, then send the winner.",
+        "按权重把会员分到不同的组（同一会员始终在同一组）；也可以先小流量测试，再把其余会员送进胜出组。",
+    )
     icon: ClassVar[str] = "flask"
     category: ClassVar[Category] = "condition"
-    help: ClassVar[str] = "Split members into weighted arms (sticky per member); optionally test, then send the winner."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {
+            "id": "coupon-vs-points", "type": "split",
+            "arms": [
+                {"name": "coupon20", "control": True,
+                 "steps": [{"id": "give-coupon", "type": "issue_coupon", "template": "winback-20"}]},
+                {"name": "points300", "steps": [{"id": "give-points", "type": "grant_points", "points": 300}]},
+                {"name": "holdout", "weight": 0.5},
+            ],
+        },
+        {
+            "id": "test-first", "type": "split", "mode": "test_then_winner", "test_fraction": 0.2,
+            "decide_after_hours": 48, "threshold": 0.95, "metric": "revenue", "fallback": "coupon20",
+            "conversion": {"event": "order_placed", "within_days": 7},
+            "arms": [
+                {"name": "coupon20", "control": True,
+                 "steps": [{"id": "test-coupon", "type": "issue_coupon", "template": "winback-20"}]},
+                {"name": "points300", "steps": [{"id": "test-points", "type": "grant_points", "points": 300}]},
+            ],
+        },
+    )  # fmt: skip
 
     def branches(self) -> list[tuple[str, list[BlockBase]]]:
         return [(arm.name, list(arm.steps)) for arm in self.arms]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, HttpUrl
 from temporalio import activity
@@ -17,6 +17,7 @@ from temporalio import activity
 from connectors.webhook import post_webhook
 from engine.db import insert_new, session_scope
 from engine.journey.base import BlockBase, Category, JourneyRunContext
+from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.messages.message_log import member_variables
@@ -27,13 +28,23 @@ from engine.settings import get_settings, mask_url
 
 class CallWebhook(BlockBase):
     type: Literal["webhook"] = "webhook"
-    url: HttpUrl = Field(title="URL", description="Where to POST, e.g. your WeChat template-message bridge")
-    timeout_seconds: int = Field(10, ge=1, le=60, title="Timeout (seconds)")
+    url: Annotated[HttpUrl, zh("推送地址", "接收 POST 请求的地址，例如你的微信模板消息转发服务。")] = Field(
+        title="URL", description="Where to POST, e.g. your WeChat template-message bridge"
+    )
+    timeout_seconds: Annotated[int, zh("超时（秒）", "等待对方响应的秒数，超时后会自动重试。")] = Field(
+        10, ge=1, le=60, title="Timeout (seconds)", description="How long to wait for an answer before trying again."
+    )
 
-    title: ClassVar[str] = "Webhook"
+    title: ClassVar[Words] = Words("Webhook", "Webhook 推送")
+    help: ClassVar[Words] = Words(
+        "Send the member and this journey's coupon or points to another system (signed JSON).",
+        "把会员信息及本旅程发放的优惠券或积分推送到其他系统（带签名的 JSON）。",
+    )
     icon: ClassVar[str] = "plug"
     category: ClassVar[Category] = "action"
-    help: ClassVar[str] = "Send the member and this journey's coupon or points to another system (signed JSON)."
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"id": "to-crm", "type": "webhook", "url": "https://crm.example.com/hooks/memberflow", "timeout_seconds": 5},
+    )
 
     @classmethod
     def activities(cls) -> tuple[Callable[..., Any], ...]:

@@ -2,9 +2,10 @@
 nodes/, one module each, and join the registry (engine.journey.registry) by their permanent slug when defined.
 
 A block is one step of a journey as the editor shows it. Its pydantic fields are its configuration (their titles
-and descriptions double as the editor form); its class variables are its editor metadata; `run` is its step in the
-JourneyRun interpreter and `activities` the Temporal activities that step calls. Branching blocks hold one sequence
-of blocks per branch.
+and descriptions, in English and, through engine.journey.metadata.zh, in Chinese, double as the editor form:
+engine.journey.forms); its class variables are its editor metadata in both languages and its `examples`; `run` is
+its step in the JourneyRun interpreter and `activities` the Temporal activities that step calls. Branching blocks
+hold one sequence of blocks per branch. A condition carries the same metadata.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.journey.events import EventMatch
 from engine.journey.facts import MemberFacts
+from engine.journey.metadata import NO_WORDS, BlockCategory, ConditionCategory, Words, zh
 from engine.journey.runtime import ActionInput, ActionResult, EntryRef
 from engine.messages.templates import TemplateSpec, template_problems
 
 BLOCK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
-Category = Literal["action", "condition", "wait", "flow"]
+Category = BlockCategory  # the name node modules use for a block's palette group
 
 
 class Problem(BaseModel):
@@ -126,15 +128,21 @@ class BlockBase(BaseModel):
     # unions), which are complete only once every node module has been imported.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    id: str = Field(title="Block id", description="Stable id, unique in the journey; keep it when editing.")
+    id: Annotated[str, zh("节点 ID", "节点在本旅程中的唯一标识，编辑时请保持不变。")] = Field(
+        title="Block id", description="Stable id, unique in the journey; keep it when editing."
+    )
     type: str
-    label: str | None = Field(None, max_length=200, title="Label", description="What the editor shows on the block.")
+    label: Annotated[str | None, zh("显示名称", "画布上节点显示的名称。")] = Field(
+        None, max_length=200, title="Label", description="What the editor shows on the block."
+    )
 
-    # Editor metadata and behaviour, per kind.
-    title: ClassVar[str] = ""
-    icon: ClassVar[str] = "square"
-    category: ClassVar[Category] = "action"
-    help: ClassVar[str] = ""
+    # Editor metadata, per kind, each stated by the kind itself (the conformance test checks it): the palette
+    # group, an icon name, a title and a help text in both languages, and sample configurations.
+    title: ClassVar[Words] = NO_WORDS
+    help: ClassVar[Words] = NO_WORDS
+    icon: ClassVar[str] = ""
+    category: ClassVar[Category] = "action"  # the interpreter holds a paused journey's members before an action
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = ()  # configurations as a journey file writes them
     ends_journey: ClassVar[bool] = False  # nothing after this block in its sequence can run
 
     @classmethod
@@ -186,8 +194,14 @@ class ConditionBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see BlockBase
 
     kind: str
-    title: ClassVar[str] = ""
-    help: ClassVar[str] = ""
+
+    # Editor metadata, as a block's (see BlockBase); the palette group is `about` (what the condition asks about),
+    # since `category` is a config field of some conditions (bought_category, prefers_category).
+    title: ClassVar[Words] = NO_WORDS
+    help: ClassVar[Words] = NO_WORDS
+    icon: ClassVar[str] = ""
+    about: ClassVar[ConditionCategory] = "profile"
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = ()
     inside_journey_only: ClassVar[bool] = False  # asks about the time since entering: no answer at the entry
 
     @classmethod

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator
 
+from engine.journey.metadata import Words
+
 Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in", "not_in"]
 MAX_TEXT = 200  # characters of a text operand (a city, a category, a segment name)
 MAX_LIST = 1000  # values of an "is one of" list
@@ -14,6 +16,13 @@ MAX_NUMBER = 10**15  # beyond any amount, count or day a member's data can hold
 OP_WORDS: dict[str, str] = {
     "eq": "is", "ne": "is not", "gt": "is more than", "ge": "is at least", "lt": "is less than", "le": "is at most",
     "in": "is one of", "not_in": "is none of",
+}  # fmt: skip
+# The labels of the editor's comparison picker.
+OP_CHOICES: dict[str, Words] = {
+    "eq": Words(OP_WORDS["eq"], "等于"), "ne": Words(OP_WORDS["ne"], "不等于"),
+    "gt": Words(OP_WORDS["gt"], "大于"), "ge": Words(OP_WORDS["ge"], "大于或等于"),
+    "lt": Words(OP_WORDS["lt"], "小于"), "le": Words(OP_WORDS["le"], "小于或等于"),
+    "in": Words(OP_WORDS["in"], "是其中之一"), "not_in": Words(OP_WORDS["not_in"], "不是其中任何一个"),
 }  # fmt: skip
 
 

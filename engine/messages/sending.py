@@ -16,12 +16,19 @@ from engine import clock
 from engine.db import session_scope
 from engine.errors import PermanentFailure, TransientFailure
 from engine.journey.base import BlockBase, JourneyRunContext
+from engine.journey.metadata import Words
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult
 from engine.messages.message_log import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
 from engine.messages.templates import Channel, find_template
 from engine.models import Message
 from engine.settings import get_settings
+
+# The editor's labels of a message block's `quiet_hours` (message_log.QuietPolicy).
+QUIET_HOURS_CHOICES = {
+    "defer": Words("Send when quiet hours end", "延后到免打扰时段结束再发送"),
+    "skip": Words("Do not send", "不发送"),
+}
 
 T = TypeVar("T")
 

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from engine.journey.base import ConditionBase, ShopData
 from engine.journey.facts import MemberFacts
+from engine.journey.metadata import ConditionCategory, Words, zh
 
 
 class HasTag(ConditionBase):
     kind: Literal["has_tag"] = "has_tag"
-    tag: str = Field(min_length=1, max_length=64, title="Tag", description="e.g. VIP")
+    tag: Annotated[str, zh("标签", "要判断的标签，例如 VIP。")] = Field(
+        min_length=1, max_length=64, title="Tag", description="The tag to look for, e.g. VIP."
+    )
 
-    title: ClassVar[str] = "Has tag"
-    help: ClassVar[str] = "True when the member carries this tag."
+    title: ClassVar[Words] = Words("Has tag", "带有标签")
+    help: ClassVar[Words] = Words("True when the member carries this tag.", "会员带有这个标签时成立。")
+    icon: ClassVar[str] = "tag"
+    about: ClassVar[ConditionCategory] = "tags"
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({"kind": "has_tag", "tag": "VIP"},)
 
     def holds(self, member: MemberFacts) -> bool:
         return self.tag in member.tags

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
 from engine.journey.base import ConditionBase
 from engine.journey.facts import MemberFacts
+from engine.journey.metadata import ConditionCategory, Words, zh
 from engine.rfm.segments import unknown_segments
 
 
@@ -15,13 +17,23 @@ class SegmentChanged(ConditionBase):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     kind: Literal["segment_changed"] = "segment_changed"
-    from_segments: list[str] | None = Field(
+    from_segments: Annotated[list[str] | None, zh("原分群", "进入旅程时所在的 8 类分群；留空表示任意。")] = Field(
         None, alias="from", title="From", description="The 8-segment at entry; empty means any."
     )
-    to_segments: list[str] | None = Field(None, alias="to", title="To", description="The 8-segment now; empty: any.")
+    to_segments: Annotated[list[str] | None, zh("现分群", "当前所在的 8 类分群；留空表示任意。")] = Field(
+        None, alias="to", title="To", description="The 8-segment now; empty: any."
+    )
 
-    title: ClassVar[str] = "Segment changed since entry"
-    help: ClassVar[str] = "True when the member's 8-segment changed since entering, from one of these to one of those."
+    title: ClassVar[Words] = Words("Segment changed since entry", "进入旅程后分群变化")
+    help: ClassVar[Words] = Words(
+        "True when the member's 8-segment changed since entering, from one of these to one of those.",
+        "会员进入旅程后 8 类分群发生了变化，且从“原分群”之一变成了“现分群”之一时成立。",
+    )
+    icon: ClassVar[str] = "arrows-exchange"
+    about: ClassVar[ConditionCategory] = "rfm"
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"kind": "segment_changed", "from": ["重要挽留客户"], "to": ["重要价值客户", "重要发展客户"]},
+    )
     inside_journey_only: ClassVar[bool] = True
 
     def holds(self, member: MemberFacts) -> bool:
