@@ -4,7 +4,7 @@ in flight fails here; how to make one safely: README, "Changing journeys safely"
 
 Recording a history (a new block type, or the old behaviour before a patched change): run the workflow test that
 drives it on the time-skipping server with RECORD_HISTORIES=1, e.g.
-    RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows/test_branch_journey.py
+    RECORD_HISTORIES=1 .venv/bin/pytest tests/nodes/test_branch.py
 and commit the files it writes under tests/workflows/histories/ (named after the test and the workflow id).
 """
 
@@ -134,6 +134,6 @@ def test_every_registered_block_type_has_a_stored_history_running_its_activities
     assert not gaps, (
         "block types without a stored replay history: "
         + "; ".join(f"{slug} ({gap})" for slug, gap in gaps.items())
-        + ". Record one: RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows/<a test running the block>.py -k <it>, "
+        + ". Record one: RECORD_HISTORIES=1 .venv/bin/pytest tests/nodes/test_<slug>.py -k <it>, "
         "and commit what it writes under tests/workflows/histories/"
     )
