@@ -54,7 +54,7 @@ def test_memberflow_journey_validate_refuses_the_bomb_at_once_in_little_memory(t
         check=False, env={**os.environ, "COLUMNS": "300"},
     )  # fmt: skip
 
-    assert done.returncode == 2  # refused input, as for every Invalid of the CLI
+    assert done.returncode == 2  # refused input, as for every refusal (engine.errors) of the CLI
     assert f"error: {bomb}: not valid YAML: its aliases expand to more than {MAX_NODES} values" in done.stderr
     assert time.monotonic() - started < 30  # the interpreter's start included; the refusal itself is instant
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.integration.test_experiment_pages import assigned_shop
+from tests.web.test_experiment_pages import assigned_shop
 
 pytestmark = [pytest.mark.usefixtures("db")]
 
