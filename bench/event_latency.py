@@ -73,12 +73,12 @@ def api_token() -> str:
     """API_TOKEN, or a token made for this run (the one of an earlier run is revoked: only its hash was kept)."""
     from engine.access.api_tokens import create_token, revoke_token
     from engine.clock import now
-    from engine.errors import InputError
+    from engine.errors import NotFound
 
     if operator := get_settings().api_token.get_secret_value():
         return operator
     with session_scope() as session:
-        with contextlib.suppress(InputError):
+        with contextlib.suppress(NotFound):
             revoke_token(session, "event-latency-bench")
         return create_token(session, "event-latency-bench", now())
 

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from cli.output import print_table
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, analyze
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.intake.records import problems_of
 
 ab_app = typer.Typer(help="A/B tests: which arm won, with the statistics to trust it.")
@@ -30,11 +30,11 @@ def ab_analyze(
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError([f"{file}: cannot read it as JSON: {exc}"]) from None
+        raise Invalid([f"{file}: cannot read it as JSON: {exc}"]) from None
     try:
         request = AnalysisRequest.model_validate(raw)
     except ValidationError as exc:
-        raise InputError([f"{file}: {problem.removeprefix('record ')}" for problem in problems_of(exc)]) from None
+        raise Invalid([f"{file}: {problem.removeprefix('record ')}" for problem in problems_of(exc)]) from None
     show(analyze(request), as_json)
 
 
@@ -90,7 +90,8 @@ def ab_report(
     sequential: Annotated[bool, typer.Option(help="Confidence sequences: safe to look every day.")] = False,
 ) -> None:
     """The same analysis over live data: the split's arms, measured from each member's assignment."""
-    from engine.ab.splits import split_report, write_outcomes_csv
+    from engine.ab.outcomes import write_outcomes_csv
+    from engine.ab.splits import split_report
     from engine.db import session_scope
 
     with session_scope() as session:
@@ -127,7 +128,7 @@ def ab_holdout(
     from engine.settings import get_settings
 
     if metric not in ("conversion", "revenue"):
-        raise InputError([f"--metric '{metric}' is not one of conversion, revenue"])
+        raise Invalid([f"--metric '{metric}' is not one of conversion, revenue"])
     percent = get_settings().global_holdout_percent
     with session_scope() as session:
         request = holdout_request(session, percent, days, clock.now(), metric)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from cli.output import print_table
-from engine.errors import InputError
+from engine.errors import Invalid
 
 coupons_app = typer.Typer(help="Coupons: templates, codes issued to members, redemption report (核销率).")
 console = Console()
@@ -28,7 +28,7 @@ def coupons_load(
 
     specs = read_specs(file, CouponSpec, "template")
     if duplicates := sorted({s.key for s in specs if sum(t.key == s.key for t in specs) > 1}):
-        raise InputError([f"{file}: template key {key} is defined twice" for key in duplicates])
+        raise Invalid([f"{file}: template key {key} is defined twice" for key in duplicates])
     with session_scope() as session:
         changed = sum(save_template(session, spec, clock.now()) for spec in specs)
     console.print(f"{file}: {len(specs)} coupon templates, {changed} new or changed")

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from cli.output import print_table
 from engine import clock
-from engine.errors import InputError
+from engine.errors import NotFound
 
 events_app = typer.Typer(help="Member events: the ones journeys could not be given, and delivering them again.")
 console = Console()
@@ -55,5 +55,5 @@ def events_redeliver(
     with session_scope() as session:
         count = redeliver(session, event_ids or None)
     if event_ids and count == 0:
-        raise InputError([f"none of the events {', '.join(map(str, event_ids))} is waiting for delivery"])
+        raise NotFound([f"none of the events {', '.join(map(str, event_ids))} is waiting for delivery"])
     console.print(f"{count} event(s) will be delivered again")

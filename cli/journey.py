@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from cli.output import print_table
-from engine.errors import InputError
+from engine.errors import Invalid, Unavailable
 from engine.settings import get_settings
 
 journey_app = typer.Typer(help="Journeys: check, publish, pause, resume, archive, enroll, sweep, effect.")
@@ -64,7 +64,7 @@ def journey_publish(
     from workflows.control import publish_journey
 
     if status not in ("live", "paused", "draft"):
-        raise InputError([f"--status '{status}' is not one of live, paused, draft"])
+        raise Invalid([f"--status '{status}' is not one of live, paused, draft"])
     journey = parse_journey(read_journey_file(file))
     wanted: Status = status  # type: ignore[assignment]  # one of the three, checked above
     published = asyncio.run(
@@ -141,7 +141,7 @@ def journey_enroll(
     import csv
 
     from engine.db import session_scope
-    from engine.journey.store import live_plan
+    from engine.journey.audience import enrollment_plan
     from workflows.enroll import enroll
 
     members = list(member or [])
@@ -151,13 +151,11 @@ def journey_enroll(
         with csv_file.open(encoding=text_encoding(csv_file), newline="") as handle:
             members += [row["member_id"].strip() for row in csv.DictReader(handle) if row.get("member_id", "").strip()]
     with session_scope() as session:
-        journey, plan = live_plan(session, key)
+        plan = enrollment_plan(session, key)
         if where is not None:
             members += _members_where(session, where)
     if not members:
-        raise InputError(["nobody to enroll: name members with --member, --csv FILE (a member_id column) or --where"])
-    if journey.status != "live":
-        raise InputError([f"journey {key} is {journey.status}; only live journeys take new members"])
+        raise Invalid(["nobody to enroll: name members with --member, --csv FILE (a member_id column) or --where"])
     settings = get_settings()
     report = asyncio.run(
         with_temporal_client(lambda c: enroll(c, plan, members, occasion, task_queue=settings.temporal_task_queue))
@@ -169,18 +167,14 @@ def _members_where(session: Any, where: str) -> list[str]:
     from pydantic import TypeAdapter, ValidationError
 
     from engine import clock
-    from engine.journey.audience import members_matching
+    from engine.journey.audience import members_where
     from engine.journey.registry import Condition
-    from engine.journey.store import event_types_in_use, shop_data
-    from engine.journey.validate import condition_problems
 
     try:
         condition = TypeAdapter(Condition).validate_python(json.loads(where))
     except (json.JSONDecodeError, ValidationError) as exc:
-        raise InputError([f"--where is not a condition: {str(exc).splitlines()[0]}"]) from None
-    if problems := condition_problems(condition, event_types_in_use(session), shop_data(session)):
-        raise InputError([f"--where: {problem}" for problem in problems])
-    return members_matching(session, condition, clock.now())
+        raise Invalid([f"--where is not a condition: {str(exc).splitlines()[0]}"]) from None
+    return members_where(session, condition, clock.now(), named="--where")
 
 
 def _change_status(key: str, status: str) -> None:
@@ -199,7 +193,7 @@ async def with_temporal_client(work: Any) -> Any:
     try:
         client = await connect(settings)
     except RuntimeError:
-        raise InputError(
+        raise Unavailable(
             [f"Temporal is not reachable at {settings.temporal_target}: start it with `memberflow up`"]
         ) from None
     return await work(client)

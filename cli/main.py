@@ -26,7 +26,7 @@ from cli.rfm import rfm_app
 from cli.tags import tags_app
 from cli.tokens import tokens_app
 from cli.up import up, web, worker
-from engine.errors import InputError, SettingsError
+from engine.errors import Refusal, SettingsError
 from engine.settings import get_settings, mask_url
 
 app = typer.Typer(
@@ -53,8 +53,8 @@ errors = Console(stderr=True)
 
 
 def main() -> None:
-    """Run the command; a refusal prints its sentences (exit 2), an unexpected error its traceback (exit 1), each
-    with secrets masked (Settings.mask)."""
+    """Run the command; a refusal (engine.errors) prints its sentences, one `error: …` line each (exit 2), an
+    unexpected error its traceback (exit 1), each with secrets masked (Settings.mask)."""
     from sqlalchemy.exc import OperationalError
 
     from engine.logs import mask_secrets_in_logs
@@ -74,7 +74,7 @@ def main() -> None:
         for problem in exc.problems:
             errors.print(f"[red]setting:[/red] {problem}", highlight=False)
         sys.exit(2)
-    except InputError as exc:
+    except Refusal as exc:  # Invalid, Rejected, NotFound, Conflict, Unavailable: each problem on its own line
         for problem in exc.problems:
             errors.print(f"[red]error:[/red] {problem}", highlight=False)
         sys.exit(2)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from cli.output import print_table
-from engine.errors import InputError
+from engine.errors import Invalid
 
 messages_app = typer.Typer(help="Messages: email and SMS templates, and what was sent (the outbox).")
 console = Console()
@@ -25,7 +25,7 @@ def messages_load(file: Annotated[Path, typer.Argument(help="YAML or JSON: a lis
 
     specs = read_specs(file, TemplateSpec, "template")
     if problems := [f"{file}: {p}" for spec in specs for p in trial_render(spec)]:
-        raise InputError(problems)
+        raise Invalid(problems)
     with session_scope() as session:
         changed = sum(save_template(session, spec) for spec in specs)
     console.print(f"{file}: {len(specs)} message templates, {changed} new or changed")

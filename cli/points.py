@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from cli.output import print_table
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.files.yaml_budget import load_yaml
 from engine.intake.records import problems_of
 
@@ -82,9 +82,9 @@ def points_rules(
     try:
         rules = PointsRules.model_validate(load_yaml(file.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as exc:
-        raise InputError([f"{file}: cannot read it: {exc}"]) from None
+        raise Invalid([f"{file}: cannot read it: {exc}"]) from None
     except ValidationError as exc:
-        raise InputError([f"{file}: {p}" for p in problems_of(exc)]) from None
+        raise Invalid([f"{file}: {p}" for p in problems_of(exc)]) from None
     with session_scope() as session:
         save_rules(session, rules, clock.now())
     console.print(f"{file}: points rules saved")

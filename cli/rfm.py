@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from cli.output import print_table
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.limits import MAX_WINDOW_DAYS, check_day
 from engine.settings import get_settings
 
@@ -33,7 +33,7 @@ def rfm_recompute(
 
     day = _date(as_of) if as_of else None
     if window_days is not None and not 1 <= window_days <= MAX_WINDOW_DAYS:
-        raise InputError([f"--window-days {window_days} is not between 1 and {MAX_WINDOW_DAYS:,} days"])
+        raise Invalid([f"--window-days {window_days} is not between 1 and {MAX_WINDOW_DAYS:,} days"])
     run = recompute_for_shop(get_settings(), run_key=f"cli:{uuid.uuid4()}", as_of=day, window_days=window_days)
     took = (run.finished_at - run.started_at).total_seconds()
     console.print(
@@ -51,7 +51,7 @@ def rfm_summary(as_json: Annotated[bool, typer.Option("--json", help="Print the 
     with session_scope() as session:
         found = summary(session)
     if found is None:
-        raise InputError(["no RFM run yet: run `memberflow rfm recompute` first"])
+        raise Invalid(["no RFM run yet: run `memberflow rfm recompute` first"])
     if as_json:
         print(json.dumps(found, ensure_ascii=False))
         return
@@ -68,8 +68,8 @@ def _date(text: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise InputError([f"--as-of '{text}' is not a date YYYY-MM-DD"]) from None
+        raise Invalid([f"--as-of '{text}' is not a date YYYY-MM-DD"]) from None
     try:
         return check_day(day, text)
     except ValueError as exc:
-        raise InputError([f"--as-of {exc}"]) from None
+        raise Invalid([f"--as-of {exc}"]) from None

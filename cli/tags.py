@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -12,7 +12,7 @@ from rich.console import Console
 
 from cli.output import print_table
 from engine import clock
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.intake.records import problems_of
 
 tags_app = typer.Typer(help="Tags: add or remove by hand; rules that keep tags up to date (规则标签).")
@@ -22,32 +22,22 @@ console = Console()
 @tags_app.command("add")
 def tags_add(member: str, tag: str) -> None:
     """Give a member a tag by hand (kept even when no rule wants it)."""
-    from engine.members.tags import add_tag
-
-    _by_hand(member, tag, add_tag, "has it now", "already had it")
+    _by_hand(member, tag, adding=True, done="has it now", nothing="already had it")
 
 
 @tags_app.command("remove")
 def tags_remove(member: str, tag: str) -> None:
     """Take a tag off a member."""
-    from engine.members.tags import remove_tag
-
-    _by_hand(member, tag, remove_tag, "no longer has it", "did not have it")
+    _by_hand(member, tag, adding=False, done="no longer has it", nothing="did not have it")
 
 
-def _by_hand(member_key: str, tag: str, change: Any, done: str, nothing: str) -> None:
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from engine import clock
+def _by_hand(member_key: str, tag: str, *, adding: bool, done: str, nothing: str) -> None:
     from engine.db import session_scope
-    from engine.models import Member
+    from engine.members.tags import tag_by_hand
 
     with session_scope() as session:
-        member = session.scalars(select(Member).where(col(Member.external_id) == member_key)).first()
-        if member is None:
-            raise InputError([f"member {member_key} does not exist"])
-        changed = change(session, member, tag, source="cli", added_by="memberflow tags", now=clock.now())
+        changed = tag_by_hand(session, member_key, tag, adding=adding, source="cli", added_by="memberflow tags",
+                              now=clock.now())  # fmt: skip
     console.print(f"member {member_key}, tag {tag}: {done if changed else nothing}")
 
 
@@ -63,7 +53,7 @@ def tags_load(
 
     specs = read_specs(file, TagRuleSpec, "rule")
     if problems := [f"{file}: rule '{s.tag}': {p}" for s in specs for p in rule_problems(s)]:
-        raise InputError(problems)
+        raise Invalid(problems)
     with session_scope() as session:
         for spec in specs:
             save_rule(session, spec, clock.now())
@@ -84,11 +74,11 @@ def tags_set_rule(
     try:
         raw = json.loads(condition)
     except ValueError as exc:
-        raise InputError([f"--condition is not JSON: {exc}"]) from None
+        raise Invalid([f"--condition is not JSON: {exc}"]) from None
     try:
         spec = TagRuleSpec.model_validate({"tag": tag, "condition": raw, "description": description})
     except ValidationError as exc:
-        raise InputError([f"--condition is not a valid condition: {p}" for p in problems_of(exc)]) from None
+        raise Invalid([f"--condition is not a valid condition: {p}" for p in problems_of(exc)]) from None
     with session_scope() as session:
         save_rule(session, spec, clock.now())
     console.print(f"tag rule {tag} saved")
@@ -101,8 +91,7 @@ def tags_delete_rule(tag: str) -> None:
     from engine.members.tag_rules import delete_rule
 
     with session_scope() as session:
-        if not delete_rule(session, tag):
-            raise InputError([f"there is no rule for tag '{tag}'"])
+        delete_rule(session, tag)
     console.print(f"tag rule {tag} deleted")
 
 

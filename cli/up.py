@@ -14,7 +14,7 @@ from rich.console import Console
 
 from cli.demo import shop_today
 from cli.journey import with_temporal_client
-from engine.errors import InputError
+from engine.errors import Conflict, Invalid
 from engine.settings import Settings, get_settings
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -54,7 +54,7 @@ def up() -> None:
 
     settings = get_settings()
     if (other := serving(settings.var_dir)) is not None:
-        raise InputError([f"memberflow up (process {other.pid}) already serves {settings.var_dir} at {other.web_url}"])
+        raise Conflict([f"memberflow up (process {other.pid}) already serves {settings.var_dir} at {other.web_url}"])
     _ports_must_be_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
@@ -143,7 +143,7 @@ def _ports_must_be_free(settings: Settings) -> None:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 problems.append(f"port {port} ({name}) is already in use: stop what uses it or set {name}")
     if problems:
-        raise InputError(problems)
+        raise Invalid(problems)
 
 
 def _load_demo_once(settings: Settings) -> None:

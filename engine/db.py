@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, event, exc
+from sqlalchemy import Engine, Table, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlmodel import Session, create_engine
@@ -130,6 +130,16 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def database_answers() -> bool:
+    """True when the database answers a trivial query now (for the health check); False on any error."""
+    try:
+        with session_scope() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
 
 
 def alembic_config(url: str) -> Config:

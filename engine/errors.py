@@ -1,4 +1,9 @@
-"""Errors that carry a sentence a marketer or an operator can act on."""
+"""Errors that carry a sentence a marketer or an operator can act on.
+
+The domain says what went wrong by the type it raises; it never chooses an HTTP status or an exit code. The web
+layer maps the types in one place (web/errors.py: JSON for /api, an HTML page or an htmx fragment for pages) and
+the CLI prints their sentences (cli/main.py).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,36 @@ class SettingsError(Exception):
         super().__init__(" ".join(problems))
 
 
-class InputError(Exception):
-    """Input that cannot be accepted; `problems` lists every reason found, each one sentence."""
+class Refusal(Exception):
+    """What memberflow refuses to do, and why: `problems` lists every reason found, each one sentence naming the
+    field, line, cell or thing at fault (e.g. "journey winback has no block 'offer'")."""
 
-    def __init__(self, problems: list[str], status_code: int = 400) -> None:
+    def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        self.status_code = status_code
         super().__init__("; ".join(problems))
+
+
+class Invalid(Refusal):
+    """Input that cannot be accepted as it is: a value out of its range, a malformed file or line, a path and a body
+    that disagree. Every problem is listed, not only the first."""
+
+
+class Rejected(Invalid):
+    """Input well-formed in itself but refused for what it says against what is stored: a journey or message
+    template with problems, a condition naming what the shop lacks, an order for a member who does not exist."""
+
+
+class NotFound(Refusal):
+    """The thing named (a member, journey, block, template, tag rule, link) does not exist."""
+
+
+class Conflict(Refusal):
+    """The request contradicts what is stored: an idempotency key used for other content, a journey's state
+    (archived, not live), a balance too short, a name already taken."""
+
+
+class Unavailable(Refusal):
+    """Something memberflow needs is not reachable now (Temporal); the same request may succeed later."""
 
 
 class PermanentFailure(Exception):

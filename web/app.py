@@ -1,4 +1,4 @@
-"""Assembles the Litestar app: controllers, templates, static files, OpenAPI and error handling."""
+"""Assembles the Litestar app: controllers, their dependencies, templates, static files, OpenAPI and error handling."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from web.controllers import (
     RfmController,
     TagRuleController,
 )
+from web.dependencies import DEPENDENCIES
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import describe_models_exactly
 from web.payloads import OneOrManySchema
@@ -68,6 +69,7 @@ def create_app() -> Litestar:
             security=[{"bearer": []}],
         ),
         plugins=[OneOrManySchema(), StrictJsonModels()],
+        dependencies=DEPENDENCIES,  # session, settings, temporal: handlers name what they need
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_class=IntakeRequest,
         request_max_body_size=MAX_BODY_BYTES,  # 413 naming the limit (web.errors)

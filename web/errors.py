@@ -1,17 +1,23 @@
-"""The one place that turns an error into an HTTP response: {"problems": [sentence, ...]}, and documents it."""
+"""The one place that turns an error into an HTTP answer. The status follows the error's type (engine.errors'
+refusals, Litestar's own HTTP and validation errors); the answer's form follows who asked: /api gets JSON
+{"problems": [sentence, ...]} (documented here for OpenAPI), an htmx request an HTML fragment to swap in, any other
+page a whole HTML page. Every form carries the same sentences."""
 
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.response import Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 from pydantic import BaseModel, Field
 
-from engine.errors import InputError
+from engine.errors import Conflict, Invalid, NotFound, Refusal, Rejected, Unavailable
 from engine.limits import MAX_BODY_BYTES
 from web.payloads import BatchResult
 
@@ -53,18 +59,51 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
     }
 
 
-def input_error(_: Request, exc: InputError) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
-    return Response({"problems": exc.problems}, status_code=exc.status_code)
+# The status of each refusal; the first type the error is an instance of counts (Rejected before Invalid).
+STATUS: dict[type[Refusal], int] = {NotFound: 404, Conflict: 409, Rejected: 422, Invalid: 400, Unavailable: 503}
 
 
-def validation_error(_: Request, exc: ValidationException) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
+def status_of(error: Refusal) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(error, kind)), HTTP_400_BAD_REQUEST)
+
+
+def answer(
+    request: Request,  # type: ignore[type-arg]
+    problems: list[str],
+    status: int,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    """The error answer in the form the asker reads: JSON for /api, a fragment for htmx, else a page."""
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return Response({"problems": problems}, status_code=status, headers=headers)
+    fragment = bool(request.headers.get("hx-request"))  # htmx swaps 4xx/5xx answers in (base.html's htmx-config)
+    return Template(
+        "error_fragment.html" if fragment else "error.html",
+        context={"status": status, "phrase": _phrase(status), "problems": problems},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def refusal(request: Request, exc: Refusal) -> Response[Any]:  # type: ignore[type-arg]
+    return answer(request, exc.problems, status_of(exc))
+
+
+def validation_error(request: Request, exc: ValidationException) -> Response[Any]:  # type: ignore[type-arg]
     problems = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if item.get("source") == "body" and item.get("key") == "data" and item.get("message") == "'data'":
             problems.append("the request has no JSON body; send one (Content-Type: application/json)")
             continue
         problems.append(_sentence(str(item.get("key") or ""), str(item.get("message") or "is not valid")))
-    return Response({"problems": problems or [exc.detail]}, status_code=exc.status_code)
+    return answer(request, problems or [exc.detail], exc.status_code)
 
 
 # Litestar's (msgspec's) words for a URL parameter out of its domain, as a marketer would say them.
@@ -105,9 +144,9 @@ def _sentence(key: str, message: str) -> str:
     return f"{prefix}{field} {message}"
 
 
-def http_error(request: Request, exc: HTTPException) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
+def http_error(request: Request, exc: HTTPException) -> Response[Any]:  # type: ignore[type-arg]
     detail = _too_large(request) if isinstance(exc, RequestEntityTooLarge) else exc.detail
-    return Response({"problems": [detail]}, status_code=exc.status_code, headers=exc.headers)
+    return answer(request, [detail], exc.status_code, exc.headers)
 
 
 def _too_large(request: Request) -> str:  # type: ignore[type-arg]
@@ -118,13 +157,13 @@ def _too_large(request: Request) -> str:  # type: ignore[type-arg]
     return f"the request body is larger than allowed; {limit}: send fewer records per request"
 
 
-def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, list[str]]]:  # type: ignore[type-arg]
+def unexpected_error(request: Request, exc: Exception) -> Response[Any]:  # type: ignore[type-arg]
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return Response({"problems": ["internal error; see the server log"]}, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+    return answer(request, ["internal error; see the server log"], HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 EXCEPTION_HANDLERS = {
-    InputError: input_error,
+    Refusal: refusal,
     ValidationException: validation_error,
     HTTPException: http_error,
     Exception: unexpected_error,

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, Literal, TypeVar
 from litestar import Response
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.typing import FieldDefinition
 from pydantic import BaseModel, BeforeValidator, Discriminator, Field, RootModel, SerializeAsAny, Tag
 
+from engine.errors import Conflict, Rejected
 from engine.intake.records import EventRecord, MemberRecord, OrderRecord
 from engine.intake.saving import Outcome
 from engine.limits import MAX_BATCH
@@ -103,8 +104,9 @@ class BatchResult(BaseModel):
 def respond(
     outcomes: list[Outcome], batch: bool, coupons: dict[str, CouponCheck] | None = None
 ) -> Response[ItemResult | BatchResult]:
-    """A batch answers 200 with every item's fate; a single record answers like a REST resource would. Orders
-    (`coupons` given) also say what became of the coupon code each carried."""
+    """A batch answers 200 with every item's fate; a single record answers like a REST resource would (201 inserted,
+    200 updated or unchanged; a rejected one raises Conflict or Rejected, web.errors answers). Orders (`coupons`
+    given) also say what became of the coupon code each carried."""
     items: list[ItemResult] = [
         ItemResult(key=o.key, status=o.status, reason=o.reason)
         if coupons is None
@@ -124,7 +126,6 @@ def respond(
             status_code=HTTP_200_OK,
         )
     (outcome,) = outcomes
-    if outcome.status == "rejected":
-        status = HTTP_409_CONFLICT if outcome.conflict else HTTP_422_UNPROCESSABLE_ENTITY
-        return Response({"problems": [outcome.reason]}, status_code=status)  # type: ignore[arg-type]
+    if outcome.status == "rejected":  # the key taken by other content, else a reference to what does not exist
+        raise (Conflict if outcome.conflict else Rejected)([outcome.reason or "rejected"])
     return Response(items[0], status_code=HTTP_201_CREATED if outcome.status == "inserted" else HTTP_200_OK)

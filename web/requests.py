@@ -85,4 +85,6 @@ async def check_url(request: Request) -> None:  # type: ignore[type-arg]
 
 @cache
 def _query_names(handler: BaseRouteHandler) -> frozenset[str]:
-    return frozenset(handler.parsed_fn_signature.parameters) - _NOT_QUERY
+    """The names a handler's signature takes from the query: neither a reserved name nor a dependency (session,
+    settings, temporal: web.dependencies)."""
+    return frozenset(handler.parsed_fn_signature.parameters) - _NOT_QUERY - handler.resolve_dependencies().keys()

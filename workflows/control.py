@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from engine import clock
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Conflict, Invalid
 from engine.journey.language import JourneyDefinition, Status
 from engine.journey.plan import Plan
 from engine.journey.store import Published, live_journeys, live_plan, publish, set_status
@@ -80,9 +80,9 @@ async def sweep_now(client: Client, settings: Settings, key: str) -> str:
     row, plan = await asyncio.to_thread(_plan, key)
     if cron_of(plan) is None:
         trigger = plan.trigger.type
-        raise InputError([f"journey {key} has a {trigger} trigger; only schedule and birthday journeys sweep"])
+        raise Invalid([f"journey {key} has a {trigger} trigger; only schedule and birthday journeys sweep"])
     if row.status != "live":
-        raise InputError([f"journey {key} is {row.status}; only live journeys take new members"], 409)
+        raise Conflict([f"journey {key} is {row.status}; only live journeys take new members"])
     id_ = await sync_schedule(client, settings, plan, row.status)  # the worker may not have made it yet
     assert id_ is not None
     await client.get_schedule_handle(id_).trigger()

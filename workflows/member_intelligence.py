@@ -8,6 +8,7 @@ points writes each write-off and each warning under a key derived from the ledge
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
+    WorkflowHandle,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -119,3 +121,25 @@ async def sync_intelligence_schedule(client: Client, settings: Settings) -> None
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
     await put_schedule(client, SCHEDULE_ID, schedule)
+
+
+async def start_recompute(
+    client: Client,
+    settings: Settings,
+    asked_from: str,
+    *,
+    as_of: date | None = None,
+    window_days: int | None = None,
+    apply_tag_rules: bool = True,
+) -> WorkflowHandle[MemberIntelligence, IntelligenceResult]:
+    """Start a recompute now, as the daily schedule does (RFM, then the tag rules unless told not to, then points
+    expiry), and return its handle without waiting. `as_of` defaults to today in the shop's zone, `window_days` to
+    RFM_WINDOW_DAYS. The workflow id says where it was asked for (`asked_from`: web, api), e.g.
+    member-intelligence/api-<uuid>."""
+    request = IntelligenceRequest(
+        shop_timezone=settings.shop_timezone, as_of=as_of, window_days=window_days, apply_tag_rules=apply_tag_rules
+    )
+    return await client.start_workflow(
+        MemberIntelligence.run, request, id=f"member-intelligence/{asked_from}-{uuid.uuid4()}",
+        task_queue=settings.temporal_task_queue,
+    )  # fmt: skip

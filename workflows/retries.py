@@ -14,10 +14,12 @@ from temporalio.common import RetryPolicy
 
 from engine.journey.runtime import PROVIDER_ATTEMPTS
 
+# engine.errors' refusals are among them, all but Unavailable (what is unreachable now may answer later).
 PERMANENT = (
-    "AssertionError", "AttributeError", "DataError", "DivisionByZero", "InputError", "InvalidOperation", "KeyError",
-    "LookupError", "NotImplementedError", "OverflowError", "RecursionError", "RenderError", "TypeError",
-    "UnicodeDecodeError", "UnicodeEncodeError", "ValidationError", "ValueError", "ZeroDivisionError",
+    "AssertionError", "AttributeError", "Conflict", "DataError", "DivisionByZero", "Invalid", "InvalidOperation",
+    "KeyError", "LookupError", "NotFound", "NotImplementedError", "OverflowError", "RecursionError", "Rejected",
+    "RenderError", "TypeError", "UnicodeDecodeError", "UnicodeEncodeError", "ValidationError", "ValueError",
+    "ZeroDivisionError",
 )  # fmt: skip
 
 # The journey's own reads and writes (enter, choose a branch, record steps, actions): up to a day of database

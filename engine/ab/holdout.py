@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from engine import clock
 from engine.ab.analysis import AnalysisRequest, ArmCounts, Metric
 from engine.ab.assign import in_global_holdout
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.models import Member, Order
 
 HOLDOUT, PROGRAM = "holdout", "program"
@@ -27,7 +27,7 @@ def holdout_request(session: Session, percent: float, days: int, now: datetime, 
     """Counts for holdout vs program: every member registered before the window, their orders in the last `days`
     calendar days up to `now` (shop's zone: from the local midnight `days - 1` days ago, as every day window)."""
     if percent <= 0:
-        raise InputError(["GLOBAL_HOLDOUT_PERCENT is 0: there is no global holdout to compare with"])
+        raise Invalid(["GLOBAL_HOLDOUT_PERCENT is 0: there is no global holdout to compare with"])
     since = clock.days_ago_start(days, now, clock.shop_zone())
     spend: dict[int, tuple[int, Decimal]] = {
         member_id: (orders, total)

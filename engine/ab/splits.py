@@ -1,50 +1,32 @@
-"""Split blocks over live data: recording assignments, each assigned member's outcome, the analysis of a split, and
-the decision of a "test, then send the winner" split.
-
-Outcomes are measured per member from their first assignment: converted if the split's conversion event (the
-block's own, else the journey's goal, else an order within 30 days) happened within the window after it; revenue
-is the sum of their orders placed in that window. "Within N days" is calendar days in the shop's zone, as every
-day count (engine.clock): from the assignment to the end of the Nth local day after its day.
-"""
+"""Split blocks over live data: recording assignments, the analysis of a split (from its members' outcomes,
+engine.ab.outcomes), the decision of a "test, then send the winner" split, and the splits in use."""
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any, TextIO
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from engine import clock
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, ArmCounts, Metric, analyze
 from engine.ab.assign import Group
-from engine.analytics.campaign_effect import CENT, roi
-from engine.db import id_batches, insert_new
-from engine.errors import InputError
-from engine.files.csv_cells import safe_row
+from engine.ab.outcomes import ArmSecondary, Outcome, journey_activity, outcomes, secondary
+from engine.db import insert_new
+from engine.errors import NotFound, Rejected
 from engine.journey.events import Goal
 from engine.journey.plan import Plan
 from engine.journey.store import live_journeys, live_plan
 from engine.models import (
-    Coupon,
-    Event,
     JourneyVersion,
-    Member,
-    Message,
-    Order,
-    PointsEntry,
     SplitAssignment,
     SplitDecision,
     table_of,
 )
-from engine.rewards.points import load_rules
 
 DEFAULT_CONVERSION = Goal(event="order_placed", within_days=30)
 
@@ -99,71 +81,6 @@ def assignment_of(session: Session, journey_id: int, block_id: str, member_id: i
             col(SplitAssignment.member_id) == member_id,
         )
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    member_id: int
-    member_key: str
-    group: str
-    arm: str | None
-    assigned_at: datetime
-    converted_at: datetime | None
-    revenue: Decimal
-
-
-def outcomes(
-    session: Session, journey_id: int, block_id: str, conversion: Goal, groups: tuple[str, ...] = ("split", "test"),
-    zone: ZoneInfo | None = None,
-) -> list[Outcome]:  # fmt: skip
-    """Every assigned member of these groups with their outcome so far, in assignment order; the conversion window
-    counts calendar days in `zone` (default: the shop's)."""
-    rows = session.execute(
-        select(SplitAssignment, col(Member.external_id))
-        .join(Member, col(Member.id) == col(SplitAssignment.member_id))
-        .where(
-            col(SplitAssignment.journey_id) == journey_id,
-            col(SplitAssignment.block_id) == block_id,
-            col(SplitAssignment.group).in_(groups),
-        )
-        .order_by(col(SplitAssignment.assigned_at), col(SplitAssignment.id))
-    ).all()
-    if not rows:
-        return []
-    zone = zone or clock.shop_zone()
-    until = {a.id: clock.end_of_day_after(a.assigned_at, conversion.within_days, zone) for a, _ in rows}
-    start = min(a.assigned_at for a, _ in rows)
-    end = max(until.values())
-    members = [a.member_id for a, _ in rows]
-    events: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
-    orders: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for chunk in id_batches(members):
-        for member_id, occurred_at, properties in session.execute(
-            select(col(Event.member_id), col(Event.occurred_at), col(Event.properties)).where(
-                col(Event.member_id).in_(chunk),
-                col(Event.type) == conversion.event,
-                col(Event.occurred_at) >= start,
-                col(Event.occurred_at) < end,
-            )
-        ):
-            events[member_id].append((occurred_at, properties))
-        for member_id, placed_at, amount in session.execute(
-            select(col(Order.member_id), col(Order.placed_at), col(Order.amount)).where(
-                col(Order.member_id).in_(chunk), col(Order.placed_at) >= start, col(Order.placed_at) < end
-            )
-        ):
-            orders[member_id].append((placed_at, amount))
-    found = []
-    for assignment, member_key in rows:
-        since, ends = assignment.assigned_at, until[assignment.id]
-        converted = sorted(
-            at for at, properties in events[assignment.member_id]
-            if since <= at < ends and conversion.match.matches(conversion.event, properties)
-        )  # fmt: skip
-        revenue = sum((amount for at, amount in orders[assignment.member_id] if since <= at < ends), Decimal(0))
-        first = converted[0] if converted else None
-        found.append(Outcome(assignment.member_id, member_key, assignment.group, assignment.arm, since, first, revenue))
-    return found
 
 
 def analysis_request(
@@ -259,72 +176,6 @@ def plan_of_version(session: Session, journey_id: int, version: int) -> Plan:
     return Plan.model_validate(row.plan)
 
 
-class ArmSecondary(BaseModel):
-    """Shown, not decided on: what the journey did to the arm's members from their assignment on, and its return."""
-
-    arm: str
-    users: int
-    messages_sent: int = 0
-    opened: int = 0
-    clicked: int = 0
-    coupons_issued: int = 0
-    coupons_redeemed: int = 0
-    redemption_rate: float | None = None
-    revenue: Decimal = Decimal(0)
-    cost: Decimal = Decimal(0)
-    roi: float | None = None
-
-
-def secondary(session: Session, journey_id: int, found: list[Outcome], arms: list[str]) -> list[ArmSecondary]:
-    """Per arm: messages sent / opened / clicked, coupons issued / redeemed (核销率), revenue in the window, cost
-    (redeemed coupons' face value + points granted × point value + SMS cost) and ROI, for the arm's measured members."""
-    since = {o.member_id: o.assigned_at for o in found if o.arm is not None}
-    arm_of = {o.member_id: o.arm for o in found if o.arm is not None}
-    rows = {arm: ArmSecondary(arm=arm, users=sum(o.arm == arm for o in found)) for arm in arms}
-    point_value = load_rules(session).point_value
-    for o in found:
-        if o.arm in rows:
-            rows[o.arm].revenue += o.revenue
-    for chunk in id_batches(list(since)):
-        mine = (col(Message.journey_id) == journey_id, col(Message.member_id).in_(chunk))
-        for member_id, created, status, opened, clicked, channel, cost in session.execute(
-            select(col(Message.member_id), col(Message.created_at), col(Message.status), col(Message.first_opened_at),
-                   col(Message.first_clicked_at), col(Message.channel), col(Message.cost)).where(*mine)
-        ):  # fmt: skip
-            row = rows.get(arm_of[member_id] or "")
-            if row is None or created < since[member_id]:
-                continue
-            row.messages_sent += status in ("sent", "delivered")
-            row.opened += opened is not None
-            row.clicked += clicked is not None
-            row.cost += cost if channel == "sms" else Decimal(0)
-        coupons = (col(Coupon.journey_id) == journey_id, col(Coupon.member_id).in_(chunk))
-        for member_id, issued, face_value, redeemed in session.execute(
-            select(col(Coupon.member_id), col(Coupon.issued_at), col(Coupon.face_value),
-                   col(Coupon.redeemed_order_id)).where(*coupons)
-        ):  # fmt: skip
-            row = rows.get(arm_of[member_id] or "")
-            if row is None or issued < since[member_id]:
-                continue
-            row.coupons_issued += 1
-            if redeemed is not None:
-                row.coupons_redeemed += 1
-                row.cost += face_value
-        grants = (col(PointsEntry.journey_id) == journey_id, col(PointsEntry.member_id).in_(chunk),
-                  col(PointsEntry.kind) == "grant")  # fmt: skip
-        for member_id, created, points in session.execute(
-            select(col(PointsEntry.member_id), col(PointsEntry.created_at), col(PointsEntry.points)).where(*grants)
-        ):
-            row = rows.get(arm_of[member_id] or "")
-            if row is not None and created >= since[member_id]:
-                row.cost += points * point_value
-    for row in rows.values():
-        row.cost, row.revenue = row.cost.quantize(CENT), row.revenue.quantize(CENT)
-        row.roi = roi(row.revenue, row.cost)
-        row.redemption_rate = row.coupons_redeemed / row.coupons_issued if row.coupons_issued else None
-    return list(rows.values())
-
-
 class SplitReport(BaseModel):
     journey: str
     block: str
@@ -336,13 +187,14 @@ class SplitReport(BaseModel):
 
 
 def split_spec(plan: Plan, block_id: str) -> tuple[SplitSpec, str]:
-    """The split block's spec and mode, or an InputError naming the problem."""
+    """The split block's spec and mode, NotFound when the journey has no such block, Rejected when the
+    block is not a split."""
     step = plan.steps.get(block_id)
     if step is None:
-        raise InputError([f"journey {plan.journey_key} has no block '{block_id}'"], 404)
+        raise NotFound([f"journey {plan.journey_key} has no block '{block_id}'"])
     kind = step.block.get("type")
     if kind != "split":
-        raise InputError([f"block '{block_id}' of journey {plan.journey_key} is a {kind}, not a split"], 422)
+        raise Rejected([f"block '{block_id}' of journey {plan.journey_key} is a {kind}, not a split"])
     return SplitSpec.of(step.block, block_id), str(step.block.get("mode", "split"))
 
 
@@ -376,53 +228,14 @@ def split_report(
     report = SplitReport(
         journey=journey_key, block=block_id, mode=split.mode, conversion=split.conversion,
         analysis=analyze(analysis_request(split.spec, measured, alpha, sequential)),
-        secondary=secondary(session, split.journey_id, measured, [arm.name for arm in split.spec.arms]),
+        secondary=secondary(
+            measured, [arm.name for arm in split.spec.arms],
+            journey_activity(session, split.journey_id, [o.member_id for o in measured]),
+        ),
         decision=None if decision is None else {"winner": decision.winner, "reason": decision.reason,
                                                 "decided_at": decision.decided_at.isoformat()},
     )  # fmt: skip
     return report, split.members
-
-
-OUTCOME_COLUMNS = ("member_id", "group", "arm", "assigned_at", "converted", "converted_at", "revenue")
-
-
-def write_outcomes_csv(handle: TextIO, found: list[Outcome]) -> None:
-    """One row per assigned member, so an analyst can redo the analysis in a spreadsheet (cells made safe to open
-    there: engine.files.csv_cells)."""
-    writer = csv.writer(handle)
-    writer.writerow(OUTCOME_COLUMNS)
-    for o in found:
-        converted_at = "" if o.converted_at is None else o.converted_at.isoformat()
-        converted = int(o.converted_at is not None)
-        writer.writerow(safe_row([o.member_key, o.group, o.arm, o.assigned_at.isoformat(), converted, converted_at,
-                                  o.revenue]))  # fmt: skip
-
-
-class DayRates(BaseModel):
-    day: str
-    rates: dict[str, float | None] = Field(description="Per arm: converted so far / assigned so far, by this day")
-
-
-def conversion_over_time(
-    found: list[Outcome], arms: list[str], zone: ZoneInfo, now: datetime, days: int = 60
-) -> list[DayRates]:
-    """Per local day from the first assignment to today (the first `days` days): each arm's cumulative conversion
-    rate (converted by that day / assigned by that day)."""
-    measured = [o for o in found if o.arm in arms]
-    if not measured:
-        return []
-    first = min(o.assigned_at for o in measured).astimezone(zone).date()
-    span = min((now.astimezone(zone).date() - first).days + 1, days)
-    rows = []
-    for offset in range(span):
-        day = first + timedelta(days=offset)
-        rates: dict[str, float | None] = {}
-        for arm in arms:
-            mine = [o for o in measured if o.arm == arm and o.assigned_at.astimezone(zone).date() <= day]
-            converted = sum(1 for o in mine if o.converted_at and o.converted_at.astimezone(zone).date() <= day)
-            rates[arm] = converted / len(mine) if mine else None
-        rows.append(DayRates(day=day.isoformat(), rates=rates))
-    return rows
 
 
 class SplitSummary(BaseModel):

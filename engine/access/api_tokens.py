@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from engine.db import insert_new
-from engine.errors import InputError
+from engine.errors import Conflict, Invalid, NotFound
 from engine.models import ApiToken, table_of
 
 PREFIX = "mf_"
@@ -50,15 +50,15 @@ def token_hash(token: str) -> str:
 def create_token(session: Session, name: str, now: datetime) -> str:
     """Make a token called `name` and return it: the only time it is ever seen; only its hash is kept.
 
-    Raises InputError for a name that is not 1-64 letters, digits, '.', '_' or '-' (400), or already used (409).
+    Raises Invalid for a name that is not 1-64 letters, digits, '.', '_' or '-', Conflict if it is already used.
     """
     if not TOKEN_NAME.match(name):
-        raise InputError([f"token name '{name}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+        raise Invalid([f"token name '{name}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
                           "or digit"])  # fmt: skip
     token = new_token()
     row = {"name": name, "token_hash": token_hash(token), "created_at": now}
     if not insert_new(session, table_of(ApiToken), [row], "name"):
-        raise InputError([f"a token called '{name}' exists; revoke it first or choose another name"], 409)
+        raise Conflict([f"a token called '{name}' exists; revoke it first or choose another name"])
     return token
 
 
@@ -68,10 +68,10 @@ def list_tokens(session: Session) -> list[TokenInfo]:
 
 
 def revoke_token(session: Session, name: str) -> None:
-    """Delete the token called `name`: calls with it are refused from now on. InputError (404) if there is none."""
+    """Delete the token called `name`: calls with it are refused from now on. NotFound if there is none."""
     removed = session.execute(delete(table_of(ApiToken)).where(table_of(ApiToken).c.name == name))
     if not removed.rowcount:  # type: ignore[attr-defined]
-        raise InputError([f"there is no token called '{name}' (memberflow token list shows them)"], 404)
+        raise NotFound([f"there is no token called '{name}' (memberflow token list shows them)"])
 
 
 def token_in_use(session: Session, token: str, now: datetime) -> str | None:

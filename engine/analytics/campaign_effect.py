@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from engine.errors import InputError
+from engine.errors import NotFound
 from engine.models import Conversion, Coupon, Journey, JourneyEntry, JourneyStep, Message, PointsEntry
 from engine.rewards.points import load_rules
 
@@ -54,7 +54,7 @@ def campaign_effect(session: Session, journey_key: str) -> list[Effect]:
     """The journey's row first, then one row per block that has anything to count, by block id."""
     journey_id = session.scalar(select(col(Journey.id)).where(col(Journey.key) == journey_key))
     if journey_id is None:
-        raise InputError([f"journey {journey_key} does not exist"], status_code=404)
+        raise NotFound([f"journey {journey_key} does not exist"])
     blocks: dict[str | None, dict[str, Any]] = defaultdict(dict)
     for block, counts in _message_counts(session, journey_id).items():
         for field, value in counts.items():

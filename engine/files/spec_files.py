@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.files.yaml_budget import load_yaml
 from engine.limits import nul_problem
 
@@ -16,17 +16,17 @@ S = TypeVar("S", bound=BaseModel)
 
 
 def read_specs(file: Path, model: type[S], noun: str) -> list[S]:
-    """Every definition in the file, or an InputError naming each problem as `file: noun N.field: reason`."""
+    """Every definition in the file, or Invalid naming each problem as `file: noun N.field: reason`."""
     try:
         raw = load_yaml(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise InputError([f"{file}: cannot read it: {exc}"]) from None
+        raise Invalid([f"{file}: cannot read it: {exc}"]) from None
     if problem := nul_problem(raw):
-        raise InputError([f"{file}: {problem}"])
+        raise Invalid([f"{file}: {problem}"])
     try:
         return TypeAdapter(list[model]).validate_python(raw)  # type: ignore[valid-type]
     except ValidationError as exc:
-        raise InputError([_sentence(file, noun, e) for e in exc.errors()]) from None
+        raise Invalid([_sentence(file, noun, e) for e in exc.errors()]) from None
 
 
 def _sentence(file: Path, noun: str, error: Any) -> str:

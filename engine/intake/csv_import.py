@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine import clock
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.intake import saving
 from engine.intake.records import MemberRecord, OrderRecord, problems_of
 from engine.settings import get_settings
@@ -92,7 +92,7 @@ def import_csv(
     """Import one CSV file in UTF-8 (with or without BOM) or GB18030 (GBK), detected unless `encoding` names it.
 
     The whole file is read once before anything is written: an undecodable line, broken quoting or a bad header
-    raises InputError naming the line and writes nothing. Then valid rows are saved batch by batch; a bad row is
+    raises Invalid naming the line and writes nothing. Then valid rows are saved batch by batch; a bad row is
     reported with the physical line it starts on and writes nothing.
     """
     source = CsvSource(path, kind, encoding)
@@ -138,11 +138,11 @@ def import_csv(
 
 class CsvSource:
     """A shop's CSV file: its encoding (checked over the whole file), its header, then its rows with the physical
-    line each starts on. Every file-level problem raises InputError with a sentence naming the file and line."""
+    line each starts on. Every file-level problem raises Invalid with a sentence naming the file and line."""
 
     def __init__(self, path: Path, kind: Kind, encoding: str | None = None) -> None:
         if not path.is_file():
-            raise InputError([f"{path}: no such file"])
+            raise Invalid([f"{path}: no such file"])
         self.path, self.kind = path, kind
         self.codec, self.encoding_name, self.bom = _encoding_of(path, encoding)
 
@@ -153,9 +153,9 @@ class CsvSource:
         try:
             header = [name.strip() for name in next(reader)]
         except StopIteration:
-            raise InputError([f"{self.path}: the file is empty; expected a header line"]) from None
+            raise Invalid([f"{self.path}: the file is empty; expected a header line"]) from None
         except csv.Error as exc:
-            raise InputError([_quote_problem(self.path, 1, feed.pending, str(exc))]) from None
+            raise Invalid([_quote_problem(self.path, 1, feed.pending, str(exc))]) from None
         _check_header(self.path, self.kind, header)
         end = reader.line_num
         while True:
@@ -165,10 +165,10 @@ class CsvSource:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise InputError([_quote_problem(self.path, start, feed.pending, str(exc))]) from None
+                raise Invalid([_quote_problem(self.path, start, feed.pending, str(exc))]) from None
             end = reader.line_num
             if end > start:  # no member or order cell holds a line break: a quote is open and swallows rows
-                raise InputError([_open_quote(self.path, self.kind, start, end, feed.pending)])
+                raise Invalid([_open_quote(self.path, self.kind, start, end, feed.pending)])
             if not cells or all(not cell.strip() for cell in cells):
                 continue
             if len(cells) != len(header):
@@ -210,9 +210,9 @@ def _physical_lines(path: Path, bom: bytes = b"") -> Iterator[bytes]:
 
 def text_encoding(path: Path, asked: str | None = None) -> str:
     """The codec to open a shop's text file with (UTF-8 with or without BOM, or GB18030), checked over the whole
-    file as `import_csv` does; InputError naming the line when it decodes in neither."""
+    file as `import_csv` does; Invalid naming the line when it decodes in neither."""
     if not path.is_file():
-        raise InputError([f"{path}: no such file"])
+        raise Invalid([f"{path}: no such file"])
     codec, _, bom = _encoding_of(path, asked)
     return "utf-8-sig" if codec == "utf-8" and bom else codec
 
@@ -223,28 +223,28 @@ def _encoding_of(path: Path, asked: str | None) -> tuple[str, str, bytes]:
     Asked for an encoding, the file must decode in it (GBK and GB2312 are read as GB18030, which contains both).
     Otherwise UTF-8 (a BOM is dropped) is tried, then GB18030, the default of Excel's CSV in China. A file whose
     first undecodable line comes after non-ASCII UTF-8 lines mixes encodings: it is refused rather than read as
-    GB18030, which would garble the UTF-8 lines. Raises InputError naming the line."""
+    GB18030, which would garble the UTF-8 lines. Raises Invalid naming the line."""
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError([f'{path}: the file is UTF-16 (a spreadsheet\'s "Unicode text"); save it as CSV (UTF-8)'])
+        raise Invalid([f'{path}: the file is UTF-16 (a spreadsheet\'s "Unicode text"); save it as CSV (UTF-8)'])
     bom = _UTF8_BOM if head.startswith(_UTF8_BOM) else b""
     if asked is not None:
         codec, name = _codec(path, asked)
         if (bad := _first_bad_line(path, codec, bom)) is not None:
-            raise InputError([f"{path}:{bad[0]}: this line is not {name} text ({bad[1]}); nothing was imported"])
+            raise Invalid([f"{path}:{bad[0]}: this line is not {name} text ({bad[1]}); nothing was imported"])
         return codec, name, bom
     bad = _first_bad_line(path, "utf-8", bom)
     if bad is None:
         return "utf-8", "UTF-8", bom
     line, reason, utf8_before = bad
     if utf8_before or bom:
-        raise InputError([
+        raise Invalid([
             f"{path}:{line}: this line is not UTF-8 text ({reason}) while the lines before it are: the file mixes "
             "encodings; save it again as one (CSV UTF-8, or GB18030) and import it again: nothing was imported"
         ])  # fmt: skip
     if (bad := _first_bad_line(path, "gb18030", bom)) is not None:
-        raise InputError([
+        raise Invalid([
             f"{path}:{bad[0]}: this line is neither UTF-8 nor GB18030 (GBK) text ({bad[1]}); save the file as "
             "CSV UTF-8, or name its encoding with --encoding: nothing was imported"
         ])  # fmt: skip
@@ -255,7 +255,7 @@ def _codec(path: Path, asked: str) -> tuple[str, str]:
     try:
         found = codecs.lookup(asked).name
     except LookupError:
-        raise InputError([f"{path}: '{asked}' is not an encoding Python knows, such as utf-8 or gb18030"]) from None
+        raise Invalid([f"{path}: '{asked}' is not an encoding Python knows, such as utf-8 or gb18030"]) from None
     if found in {"gbk", "gb2312", "gb18030"}:
         return "gb18030", "GB18030"
     if found in {"utf-8", "utf-8-sig"}:
@@ -332,7 +332,7 @@ def _check_header(path: Path, kind: Kind, header: list[str]) -> None:
     if repeated := sorted({name for name in header if header.count(name) > 1}):
         problems.append(f"{path}: column(s) {', '.join(repeated)} appear more than once in the header")
     if problems:
-        raise InputError(problems)
+        raise Invalid(problems)
 
 
 def _save(batch: list[tuple[int, MemberRecord | OrderRecord]], kind: Kind, report: ImportReport, path: Path) -> None:

@@ -1,5 +1,5 @@
 """Who a sweep enrolls today (a page of members matching a schedule's audience or a birthday trigger), and who
-a marketer's filter selects for a manual enrollment."""
+a marketer's filter selects for a manual enrollment (API and CLI alike)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine.errors import Conflict, Rejected
 from engine.journey.base import ConditionBase
 from engine.journey.facts import MemberFacts
 from engine.journey.language import BirthdayTrigger, ScheduleTrigger
 from engine.journey.plan import Plan
+from engine.journey.store import event_types_in_use, live_plan, shop_data
 from engine.journey.timing import birthday_occasion
+from engine.journey.validate import condition_problems
 from engine.models import Member
 
 
@@ -65,3 +68,21 @@ def members_matching(session: Session, condition: ConditionBase, now: datetime, 
             return found
         assert members[-1].id is not None
         after = members[-1].id
+
+
+def enrollment_plan(session: Session, key: str) -> Plan:
+    """The live plan of journey `key`, for enrolling members by hand. NotFound if there is no such journey, Conflict
+    if it was never published or is not live (paused and archived journeys take no new members)."""
+    journey, plan = live_plan(session, key)
+    if journey.status != "live":
+        raise Conflict([f"journey {key} is {journey.status}; only live journeys take new members"])
+    return plan
+
+
+def members_where(session: Session, condition: ConditionBase, now: datetime, *, named: str = "where") -> list[str]:
+    """External ids of every member a marketer's filter selects (as `members_matching`). Rejected, each problem
+    prefixed with `named` (the field or option that carried the filter), when the filter names an event type,
+    tag, segment or template the shop does not know."""
+    if problems := condition_problems(condition, event_types_in_use(session), shop_data(session)):
+        raise Rejected([f"{named}: {problem}" for problem in problems])
+    return members_matching(session, condition, now)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.files.yaml_budget import load_yaml
 from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.registry import Block, Condition
@@ -107,15 +107,15 @@ def read_journey_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError([f"{path}: {exc.strerror}"]) from None
+        raise Invalid([f"{path}: {exc.strerror}"]) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise InputError([f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
+        raise Invalid([f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
     except RecursionError:  # JSON nested thousands deep
-        raise InputError([f"{path}: not valid JSON: it is nested too deeply"]) from None
+        raise Invalid([f"{path}: not valid JSON: it is nested too deeply"]) from None
     if problem := nul_problem(data):
-        raise InputError([f"{path}: {problem}"])
+        raise Invalid([f"{path}: {problem}"])
     return data
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from engine.errors import InputError
+from engine.errors import Conflict, NotFound, Rejected
 from engine.journey.base import Problem, ShopData
 from engine.journey.events import known_event_types
 from engine.journey.language import JourneyDefinition, Status
@@ -60,13 +60,13 @@ def check_against_shop(session: Session, raw: Any) -> tuple[JourneyDefinition | 
 
 def publish(session: Session, journey: JourneyDefinition, *, now: datetime, status: Status = "live") -> Published:
     """Validate (as `check_against_shop`), compile and store the plan as version N+1 (unless it equals the newest),
-    then set `status`. Raises InputError (422) listing every problem, each with its block id.
+    then set `status`. Raises Rejected listing every problem, each with its block id.
 
     Members already inside keep the version they entered with: their workflows carry their plan.
     """
     shop = shop_data(session)
     if problems := validate(journey, event_types_in_use(session), shop):
-        raise InputError([str(p) for p in problems], status_code=422)
+        raise Rejected([str(p) for p in problems])
     plan = compile_plan(journey)
     row = session.scalar(select(Journey).where(col(Journey.key) == journey.key))
     if row is None:
@@ -101,7 +101,7 @@ def publish(session: Session, journey: JourneyDefinition, *, now: datetime, stat
 
 def set_status(row: Journey, status: Status, now: datetime) -> None:
     if row.status == "archived" and status != "archived":
-        raise InputError([f"journey {row.key} is archived; publish it under a new id"], status_code=409)
+        raise Conflict([f"journey {row.key} is archived; publish it under a new id"])
     if status == "live" and row.live_since is None:
         row.live_since = now
     row.status = status
@@ -111,9 +111,9 @@ def set_status(row: Journey, status: Status, now: datetime) -> None:
 def live_plan(session: Session, key: str) -> tuple[Journey, Plan]:
     row = session.scalar(select(Journey).where(col(Journey.key) == key))
     if row is None:
-        raise InputError([f"journey {key} does not exist"], status_code=404)
+        raise NotFound([f"journey {key} does not exist"])
     if row.live_version is None:
-        raise InputError([f"journey {key} has never been published"], status_code=409)
+        raise Conflict([f"journey {key} has never been published"])
     version = session.scalar(
         select(JourneyVersion).where(
             col(JourneyVersion.journey_id) == row.id, col(JourneyVersion.version) == row.live_version

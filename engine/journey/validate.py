@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from engine.cron import cron_problem
-from engine.errors import BOUND_WORDS, InputError
+from engine.errors import BOUND_WORDS, Invalid
 from engine.journey.base import BlockBase, ConditionBase, Problem, ShopData
 from engine.journey.events import EventMatch, Goal
 from engine.journey.language import (
@@ -39,11 +39,11 @@ Loc = list[str | int]
 
 
 def parse_journey(raw: Any) -> JourneyDefinition:
-    """Validate raw data (from JSON or YAML); raises InputError with every problem, each on the block at fault."""
+    """Validate raw data (from JSON or YAML); raises Invalid with every problem, each on the block at fault."""
     try:
         return JourneyDefinition.model_validate(raw)
     except ValidationError as exc:
-        raise InputError([str(p) for p in problems_from(exc, raw)]) from None
+        raise Invalid([str(p) for p in problems_from(exc, raw)]) from None
 
 
 def problems_from(error: ValidationError, raw: Any) -> list[Problem]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
+from engine.errors import NotFound
 from engine.models import Member, MemberTag, Order, Tag
 
 
@@ -61,10 +62,18 @@ def list_members(session: Session, *, search: str | None = None, limit: int = 50
     )
 
 
-def member_profile(session: Session, member_id: str) -> MemberProfile | None:
-    member = session.scalar(select(Member).where(col(Member.external_id) == member_id))
-    if member is None or member.id is None:
-        return None
+def member_by_key(session: Session, member_key: str) -> Member:
+    """The member whose member_id (the shop's own key) is `member_key`; NotFound if there is none."""
+    member = session.scalar(select(Member).where(col(Member.external_id) == member_key))
+    if member is None:
+        raise NotFound([f"member {member_key} does not exist"])
+    return member
+
+
+def member_profile(session: Session, member_id: str) -> MemberProfile:
+    """One member with their tags and order totals (count, amount spent, last order); NotFound if there is none."""
+    member = member_by_key(session, member_id)
+    assert member.id is not None
     orders, spent, last = session.execute(
         select(
             func.count(col(Order.id)), func.coalesce(func.sum(col(Order.amount)), 0), func.max(col(Order.placed_at))

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from engine import clock
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Invalid, NotFound
 from engine.journey.events import known_event_types
 from engine.journey.facts import MemberFacts
 from engine.journey.registry import Condition
@@ -75,9 +75,9 @@ def _tags_in(condition: Any) -> set[str]:
 
 
 def save_rule(session: Session, spec: TagRuleSpec, now: datetime) -> TagRule:
-    """Create or replace the rule for `spec.tag`; raises InputError naming every problem."""
+    """Create or replace the rule for `spec.tag`; raises Invalid naming every problem."""
     if problems := rule_problems(spec):
-        raise InputError([f"tag rule '{spec.tag}': {p}" for p in problems])
+        raise Invalid([f"tag rule '{spec.tag}': {p}" for p in problems])
     row = session.scalars(select(TagRule).where(col(TagRule.tag) == spec.tag)).first() or TagRule(
         tag=spec.tag, condition={}
     )
@@ -88,9 +88,11 @@ def save_rule(session: Session, spec: TagRuleSpec, now: datetime) -> TagRule:
     return row
 
 
-def delete_rule(session: Session, tag: str) -> bool:
+def delete_rule(session: Session, tag: str) -> None:
+    """Delete the rule for `tag` and its recorded failures (members keep the tag); NotFound if there is no rule."""
     session.execute(delete(TagRuleFailure).where(col(TagRuleFailure.tag) == tag))
-    return bool(session.execute(delete(TagRule).where(col(TagRule.tag) == tag)).rowcount)  # type: ignore[attr-defined]
+    if not session.execute(delete(TagRule).where(col(TagRule.tag) == tag)).rowcount:  # type: ignore[attr-defined]
+        raise NotFound([f"there is no rule for tag '{tag}'"])
 
 
 def rules(session: Session, *, active_only: bool = False) -> list[TagRuleSpec]:

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from engine.db import insert_new
+from engine.members.profiles import member_by_key
 from engine.models import Event, Member, MemberTag, Tag, table_of
 
 
@@ -55,6 +56,15 @@ def remove_tag(session: Session, member: Member, name: str, *, source: str, adde
         return False
     _event(session, member, "tag_removed", name, source, added_by, now)
     return True
+
+
+def tag_by_hand(
+    session: Session, member_key: str, name: str, *, adding: bool, source: str, added_by: str, now: datetime
+) -> bool:
+    """Give the member with member_id `member_key` the tag (`adding`) or take it off, as the service desk does (API,
+    CLI); True if that changed their tags. NotFound if there is no such member."""
+    change = add_tag if adding else remove_tag
+    return change(session, member_by_key(session, member_key), name, source=source, added_by=added_by, now=now)
 
 
 def _event(session: Session, member: Member, kind: str, tag: str, source: str, by: str, now: datetime) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from engine import clock
-from engine.errors import InputError
+from engine.errors import Rejected
 from engine.messages.sandbox import MAX_OUTPUT, Sandbox, budgeted
 from engine.messages.sandbox import RenderError as RenderError  # where callers have always found it
 from engine.models import MessageTemplate
@@ -139,7 +139,7 @@ def trial_render(spec: TemplateSpec) -> list[str]:
 
 def save_template(session: Session, spec: TemplateSpec) -> bool:
     if problems := trial_render(spec):
-        raise InputError(problems, status_code=422)
+        raise Rejected(problems)
     row = session.scalar(select(MessageTemplate).where(col(MessageTemplate.key) == spec.key))
     stored = spec.model_dump(mode="json")
     if row is not None and row.spec == stored:

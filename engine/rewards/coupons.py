@@ -23,8 +23,9 @@ from sqlmodel import Session, col
 
 from engine import clock
 from engine.db import insert_new
-from engine.errors import InputError
-from engine.models import Coupon, CouponRedemption, CouponTemplate, Event, Member, Order, table_of
+from engine.errors import Conflict, NotFound
+from engine.members.profiles import member_by_key
+from engine.models import Coupon, CouponRedemption, CouponTemplate, Event, Order, table_of
 from engine.ranges import FIRST_DATE, LAST_DATE, MAX_MONEY
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud at the till
@@ -176,7 +177,7 @@ def save_template(session: Session, spec: CouponSpec, now: datetime) -> bool:
 def find_template(session: Session, key: str) -> CouponSpec:
     row = session.scalar(select(CouponTemplate).where(col(CouponTemplate.key) == key))
     if row is None:
-        raise InputError([f"coupon template {key} does not exist"], status_code=404)
+        raise NotFound([f"coupon template {key} does not exist"])
     return CouponSpec.model_validate(row.spec)
 
 
@@ -260,14 +261,13 @@ def issue_by_hand(
     session: Session, *, template_key: str, member_key: str, occasion: str, source: str, now: datetime, zone: ZoneInfo
 ) -> Issued:
     """A coupon given by the service desk (CLI, API): once per template, member and occasion; refusals raise."""
-    member_id = session.scalar(select(col(Member.id)).where(col(Member.external_id) == member_key))
-    if member_id is None:
-        raise InputError([f"member {member_key} does not exist"], status_code=404)
+    member_id = member_by_key(session, member_key).id
+    assert member_id is not None
     key = f"{source}:{template_key}:{member_key}:{occasion}"
     issued = issue_coupon(session, template_key=template_key, member_id=member_id, idempotency_key=key, now=now,
                           zone=zone)  # fmt: skip
     if issued.code is None:
-        raise InputError([issued.reason], status_code=409)
+        raise Conflict([issued.reason])
     return issued
 
 

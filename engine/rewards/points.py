@@ -27,7 +27,8 @@ from sqlmodel import Session, col
 
 from engine import clock
 from engine.db import insert_new
-from engine.errors import InputError
+from engine.errors import Conflict, Invalid
+from engine.members.profiles import member_by_key
 from engine.models import Event, Member, Order, PointsBoost, PointsEntry, RfmRun, RfmScore, ShopSetting, table_of
 from engine.ranges import FIRST_DATE, LAST_DATE, MAX_DAYS, MAX_MONEY, MAX_MULTIPLIER, MAX_POINTS
 from engine.rfm.segments import SEGMENT8_NAMES
@@ -224,22 +225,22 @@ def grant(
 
 
 def member_id_of(session: Session, member_key: str) -> int:
-    found = session.scalar(select(col(Member.id)).where(col(Member.external_id) == member_key))
-    if found is None:
-        raise InputError([f"member {member_key} does not exist"], status_code=404)
+    """The database id of the member with member_id `member_key`; NotFound if there is none."""
+    found = member_by_key(session, member_key).id
+    assert found is not None
     return found
 
 
 def redeem(session: Session, *, member_key: str, points: int, reason: str, key: str, now: datetime) -> int:
     """Spend points (a gift at the till); refused when the balance is short. Returns the balance after."""
     if not 0 < points <= MAX_POINTS:
-        raise InputError([f"redeem a number of points from 1 to {MAX_POINTS}, not {points}"])
+        raise Invalid([f"redeem a number of points from 1 to {MAX_POINTS}, not {points}"])
     member_id = member_id_of(session, member_key)
     _lock_member(session, member_id)
     if session.scalar(select(col(PointsEntry.id)).where(col(PointsEntry.idempotency_key) == key)) is None:
         available = points_balance(session, member_id, now)
         if available < points:
-            raise InputError([f"member {member_key} has {available} points, fewer than {points}"], status_code=409)
+            raise Conflict([f"member {member_key} has {available} points, fewer than {points}"])
         add_entry(session, {"member_id": member_id, "kind": "redeem", "points": -points, "reason": reason,
                             "idempotency_key": key, "created_at": now})  # fmt: skip
     return points_balance(session, member_id, now)
@@ -248,13 +249,13 @@ def redeem(session: Session, *, member_key: str, points: int, reason: str, key: 
 def adjust(session: Session, *, member_key: str, points: int, reason: str, key: str, now: datetime) -> int:
     """Correct a balance by hand (positive or negative, never below zero). Returns the balance after."""
     if points == 0 or not reason.strip():
-        raise InputError(["an adjustment needs a non-zero number of points and a reason"])
+        raise Invalid(["an adjustment needs a non-zero number of points and a reason"])
     if abs(points) > MAX_POINTS:
-        raise InputError([f"an adjustment is at most {MAX_POINTS} points either way, not {points}"])
+        raise Invalid([f"an adjustment is at most {MAX_POINTS} points either way, not {points}"])
     member_id = member_id_of(session, member_key)
     _lock_member(session, member_id)
     if points < 0 and points_balance(session, member_id, now) + points < 0:
-        raise InputError([f"member {member_key} would go below zero points"], status_code=409)
+        raise Conflict([f"member {member_key} would go below zero points"])
     add_entry(session, {"member_id": member_id, "kind": "adjust", "points": points, "reason": reason,
                         "idempotency_key": key, "created_at": now})  # fmt: skip
     return points_balance(session, member_id, now)

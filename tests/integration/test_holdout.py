@@ -14,7 +14,7 @@ from engine.ab.analysis import analyze
 from engine.ab.assign import in_global_holdout
 from engine.ab.holdout import holdout_request
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.intake.csv_import import import_csv
 from engine.settings import get_settings
 
@@ -58,5 +58,5 @@ def test_holdout_and_program_are_counted_from_the_orders_of_the_window(
 
 
 def test_without_a_holdout_the_comparison_is_refused() -> None:
-    with session_scope() as session, pytest.raises(InputError, match="GLOBAL_HOLDOUT_PERCENT is 0"):
+    with session_scope() as session, pytest.raises(Invalid, match="GLOBAL_HOLDOUT_PERCENT is 0"):
         holdout_request(session, 0, 30, clock.now(), "revenue")

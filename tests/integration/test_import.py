@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.intake.csv_import import import_csv, text_encoding
 from engine.models import Event, Member, MemberTag, Order, Tag
 
@@ -140,7 +140,7 @@ def test_consent_columns_record_an_opt_out_and_clear_it(tmp_path: Path) -> None:
 def test_a_bad_header_rejects_the_file_before_any_row(tmp_path: Path) -> None:
     path = write(tmp_path, "orders.csv", "order_id,member,placed_at,amout\nO1,M1,2024-01-01,5\n")
 
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Invalid) as raised:
         import_csv(path, "orders")
 
     assert raised.value.problems == [
@@ -231,7 +231,7 @@ def test_a_gbk_row_in_a_utf8_file_rejects_the_file_naming_its_line(tmp_path: Pat
     bad_line = utf8_rows + 2  # after the header and the UTF-8 rows
     path.write_bytes((HEADER + member_rows(2, utf8_rows)).encode() + "M9,王五,苏州,\n".encode("gbk"))
 
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Invalid) as raised:
         import_csv(path, "members", batch_size=1000)
 
     assert raised.value.problems == [
@@ -246,7 +246,7 @@ def test_an_encoding_can_be_named_and_must_fit_every_line(tmp_path: Path) -> Non
     path = tmp_path / "members.csv"
     path.write_bytes((HEADER + "M1,张三,,\nM2,李四,,\n").encode("gbk"))
 
-    with pytest.raises(InputError) as wrong:
+    with pytest.raises(Invalid) as wrong:
         import_csv(path, "members", encoding="utf-8")
     named = import_csv(path, "members", encoding="GBK")
 
@@ -260,7 +260,7 @@ def test_bytes_that_are_neither_utf8_nor_gb18030_reject_the_file(tmp_path: Path)
     path = tmp_path / "members.csv"
     path.write_bytes(HEADER.encode() + b"M1,\xff\xff,,\n")
 
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Invalid) as raised:
         import_csv(path, "members")
 
     assert raised.value.problems == [
@@ -304,7 +304,7 @@ def test_lines_ended_by_a_lone_carriage_return_are_counted(tmp_path: Path) -> No
 def test_a_quote_left_open_at_the_end_rejects_the_file_naming_where_it_opened(tmp_path: Path) -> None:
     path = write(tmp_path, "members.csv", HEADER + 'M1,张三,上海,\nM2,"李四,北京,\nM3,王五,苏州,\n')
 
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Invalid) as raised:
         import_csv(path, "members")
 
     assert raised.value.problems == [
@@ -321,7 +321,7 @@ def test_a_quote_left_open_cannot_swallow_the_rows_after_it(tmp_path: Path) -> N
 
     problems = []
     for name, text in (("a.csv", broken), ("b.csv", closed_late), ("c.csv", line_break)):
-        with pytest.raises(InputError) as raised:
+        with pytest.raises(Invalid) as raised:
             import_csv(write(tmp_path, name, text), "members")
         problems += raised.value.problems
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from engine import clock
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Rejected
 from engine.journey.store import publish
 from engine.journey.validate import parse_journey
 from engine.messages.templates import TemplateSpec
@@ -89,10 +89,9 @@ def test_validate_lists_what_publishing_would_refuse(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("hello_email")
 def test_publish_refuses_with_the_same_problems() -> None:
-    with session_scope() as session, pytest.raises(InputError) as refused:
+    with session_scope() as session, pytest.raises(Rejected) as refused:
         publish(session, parse_journey(raw()), now=clock.now())
 
-    assert refused.value.status_code == 422
     assert refused.value.problems == EXPECTED
 
 

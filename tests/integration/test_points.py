@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from engine import clock
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Conflict
 from engine.intake.csv_import import import_csv
 from engine.models import Event, PointsEntry
 from engine.rewards.points import (
@@ -110,9 +110,9 @@ def test_redeeming_and_adjusting_respect_the_balance_and_their_keys(shop: None) 
     with session_scope() as session:
         left = redeem(session, member_key="A", points=60, reason="gift", key="till-1", now=clock.now())
         again = redeem(session, member_key="A", points=60, reason="gift", key="till-1", now=clock.now())
-    with pytest.raises(InputError) as short, session_scope() as session:
+    with pytest.raises(Conflict) as short, session_scope() as session:
         redeem(session, member_key="A", points=60, reason="gift", key="till-2", now=clock.now())
-    with pytest.raises(InputError) as below, session_scope() as session:
+    with pytest.raises(Conflict) as below, session_scope() as session:
         adjust(session, member_key="A", points=-41, reason="fix", key="fix-1", now=clock.now())
     with session_scope() as session:
         fixed = adjust(session, member_key="A", points=-40, reason="fix", key="fix-2", now=clock.now())

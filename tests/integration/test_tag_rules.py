@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from engine import clock
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.intake.csv_import import import_csv
 from engine.members.tag_rules import TagRuleSpec, apply_rules, members_to_retag, retag, save_rule
 from engine.models import Event, Member, MemberTag, Tag
@@ -148,5 +148,5 @@ def test_new_orders_retag_their_members(tmp_path: Path) -> None:
 def test_rules_that_cannot_work_are_refused_with_the_reason(
     tag: str, condition: dict[str, Any], problem: str, db: None
 ) -> None:
-    with pytest.raises(InputError, match=problem):
+    with pytest.raises(Invalid, match=problem):
         rule(tag, condition)

@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.files.yaml_budget import MAX_NODES, YamlBudgetError, load_yaml
 
 LEVELS = "abcdefghi"
@@ -54,7 +54,7 @@ def test_memberflow_journey_validate_refuses_the_bomb_at_once_in_little_memory(t
         check=False, env={**os.environ, "COLUMNS": "300"},
     )  # fmt: skip
 
-    assert done.returncode == 2  # refused input, as for every InputError of the CLI
+    assert done.returncode == 2  # refused input, as for every refusal (engine.errors) of the CLI
     assert f"error: {bomb}: not valid YAML: its aliases expand to more than {MAX_NODES} values" in done.stderr
     assert time.monotonic() - started < 30  # the interpreter's start included; the refusal itself is instant
 
@@ -73,7 +73,7 @@ def test_every_command_reading_yaml_refuses_the_bomb(tmp_path: Path, command: li
 
     assert time.monotonic() - started < 2
     assert result.exit_code == 1
-    assert isinstance(result.exception, InputError)
+    assert isinstance(result.exception, Invalid)
     assert f"its aliases expand to more than {MAX_NODES} values" in str(result.exception)
 
 

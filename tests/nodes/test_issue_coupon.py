@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from engine import clock
 from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Rejected
 from engine.journey.runtime import ActionInput
 from engine.models import Coupon, JourneyAction, JourneyEntry, Member
 from tests.workflows.conftest import Lane, load_members, publish_live
@@ -96,7 +96,7 @@ async def test_a_retried_issue_activity_returns_the_same_code_and_issues_nothing
 
 
 def test_publishing_a_journey_with_an_unknown_template_is_refused(templates: None) -> None:
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(Rejected) as refused:
         publish_live(coupon_journey("no-such-template"))
 
     assert refused.value.problems == [

@@ -236,7 +236,7 @@ async def test_the_default_quiet_hours_hold_a_send_at_each_hostile_moment_until_
 
 
 def test_publishing_checks_the_template_exists_fits_the_channel_and_renders(shop: None, tmp_path: Path) -> None:
-    from engine.errors import InputError
+    from engine.errors import Rejected
     from engine.messages.templates import TemplateSpec
 
     broken = TemplateSpec(key="broken", name="坏", channel="email", subject="hi", html="<p>hi</p>", text="hi")
@@ -253,7 +253,7 @@ def test_publishing_checks_the_template_exists_fits_the_channel_and_renders(shop
 
     said = {}
     for name, block in journeys.items():
-        with pytest.raises(InputError) as refused:
+        with pytest.raises(Rejected) as refused:
             publish_live({"id": name, "name": name, "trigger": {"type": "manual"}, "steps": [block]})
         said[name] = refused.value.problems
 

@@ -1,4 +1,5 @@
-"""The results page's pure helpers: cumulative conversion per day, interval bars on a scale that shows zero."""
+"""The results page's charts, computed without I/O (engine.ab.charts): cumulative conversion per day, interval bars
+on a scale that shows zero, lines scaled a tenth above the highest rate."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from engine.ab.splits import Outcome, conversion_over_time
-from web.charts import interval_bars, polyline
+from engine.ab.analysis import AnalysisRequest, ArmCounts, analyze
+from engine.ab.charts import PALETTE, conversion_over_time, interval_bars, polyline, results_chart
+from engine.ab.outcomes import Outcome
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 1, 2, tzinfo=UTC)  # 10:00 in Shanghai
@@ -41,3 +43,21 @@ def test_interval_bars_share_one_scale_that_includes_zero() -> None:
 
 def test_polyline_scales_to_the_top_and_skips_gaps() -> None:
     assert polyline([0.0, 0.5, None, 1.0], top=1.0) == "0.0,100.0 33.33,50.0 100.0,0.0"
+
+
+def test_the_results_chart_draws_each_arm_and_a_bar_per_comparison() -> None:
+    found = [outcome(1, "A", 0, 1), outcome(2, "A", 0, None), outcome(3, "B", 0, 0), outcome(4, "B", 1, 2)]
+    analysis = analyze(AnalysisRequest(metric="conversion", control="A", arms=[
+        ArmCounts(name="A", users=200, conversions=20), ArmCounts(name="B", users=200, conversions=40),
+    ]))  # fmt: skip
+
+    chart = results_chart(analysis, found, SHANGHAI, START + timedelta(days=3))
+
+    assert chart.top == 1.1  # B reaches 100 %; the scale ends a tenth above it
+    assert [(line.arm, line.colour) for line in chart.lines] == [("A", PALETTE[0]), ("B", PALETTE[1])]
+    assert chart.lines[0].points == "0.0,100.0 33.33,54.55 66.67,54.55 100.0,54.55"  # 0, ½, ½, ½ of 1.1
+    assert chart.lines[1].points == "0.0,9.09 33.33,54.55 66.67,9.09 100.0,9.09"  # 1, ½, 1, 1 of 1.1
+    (bar,) = chart.bars  # one comparison: B against the control A
+    assert bar.arm == "B" and bar.label.startswith("+100.0% [")  # 40/200 against 20/200: twice the rate
+    assert bar.low < bar.point < bar.high and bar.zero < bar.point
+    assert [d.day for d in chart.days] == ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]

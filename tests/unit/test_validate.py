@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from engine.cron import cron_problem
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.journey.events import known_event_types
 from engine.journey.registry import blocks, conditions
 from engine.journey.validate import check_journey, parse_journey
@@ -201,7 +201,7 @@ def test_parse_journey_names_the_block_at_fault() -> None:
     raw = yaml.safe_load(SOUND_JOURNEY)
     raw["steps"][2]["at"] = "25:00"
 
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Invalid) as raised:
         parse_journey(raw)
 
     assert raised.value.problems == ["morning: at must be a time of day such as 09:30, not '25:00'"]

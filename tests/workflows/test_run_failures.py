@@ -42,7 +42,7 @@ async def test_a_block_that_cannot_succeed_ends_the_run_with_its_reason(worker: 
     result = await worker.run(plan, "F1")
     took = time.monotonic() - started
 
-    reason = "block coupon failed: InputError: coupon template winback-20 does not exist"
+    reason = "block coupon failed: NotFound: coupon template winback-20 does not exist"
     assert (result.status, result.reason, result.blocks) == ("failed", reason, ["coupon"])
     assert took < 10  # one attempt: retries would back off 1, 2, 4, … seconds in the worker first
     with session_scope() as session:
@@ -56,7 +56,7 @@ def test_every_retry_policy_is_bounded_and_never_retries_bad_data() -> None:
     policies = [retries.JOURNEY_DATABASE, retries.PROVIDER, retries.BATCH, retries.PROBE]
     assert all(0 < policy.maximum_attempts <= 300 for policy in policies)
     for policy in policies:
-        assert {"OverflowError", "ValidationError", "InputError", "ValueError", "DataError"} <= set(
+        assert {"OverflowError", "ValidationError", "Invalid", "NotFound", "Conflict", "Rejected", "DataError"} <= set(
             policy.non_retryable_error_types or []
         )
 
@@ -81,11 +81,11 @@ def test_a_message_whose_provider_activity_gave_up_is_failed_unless_it_was_sent(
 
 
 def test_a_failure_is_told_by_its_innermost_cause() -> None:
-    permanent = ApplicationError("coupon template x does not exist", type="InputError", non_retryable=True)
+    permanent = ApplicationError("coupon template x does not exist", type="NotFound", non_retryable=True)
     gave_up = ActivityError("activity error", scheduled_event_id=1, started_event_id=2, identity="w",
                             activity_type="issue_coupon", activity_id="1", retry_state=None)  # fmt: skip
     gave_up.__cause__ = permanent
 
-    assert failure_reason(permanent) == "InputError: coupon template x does not exist"
-    assert failure_reason(gave_up) == "InputError: coupon template x does not exist"
+    assert failure_reason(permanent) == "NotFound: coupon template x does not exist"
+    assert failure_reason(gave_up) == "NotFound: coupon template x does not exist"
     assert failure_reason(OverflowError("date value out of range")) == "OverflowError: date value out of range"

@@ -7,12 +7,11 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine import clock
-from engine.db import session_scope
-from engine.errors import InputError
+from engine.errors import Invalid
 from engine.intake.records import problems_of
 from engine.rewards.coupons import CouponSpec, TemplateReport, coupon_report, issue_by_hand, save_template, templates
-from engine.settings import get_settings
 from web.auth import require_api_token
+from web.dependencies import SessionDep, SettingsDep
 from web.errors import problems
 from web.params import TemplateKey
 
@@ -23,13 +22,13 @@ class TemplateBody(CouponSpec):
     key: str | None = Field(None, description="Optional: the key in the path")  # type: ignore[assignment]
 
     def for_key(self, key: str) -> CouponSpec:
-        """The template under the path's `key`; InputError naming both keys when the body names another one."""
+        """The template under the path's `key`; Invalid naming both keys when the body names another one."""
         if self.key is not None and self.key != key:
-            raise InputError([f"the path names template '{key}' but the body names '{self.key}'; they must agree"])
+            raise Invalid([f"the path names template '{key}' but the body names '{self.key}'; they must agree"])
         try:
             return CouponSpec.model_validate({**dict(self), "key": key})
         except ValidationError as exc:
-            raise InputError(problems_of(exc)) from None
+            raise Invalid(problems_of(exc)) from None
 
 
 class IssueRequest(BaseModel):
@@ -52,30 +51,29 @@ class CouponController(Controller):
     tags = ["coupons"]  # noqa: RUF012
 
     @get("/templates", sync_to_thread=True, summary="Every coupon template", responses=problems())
-    def index(self) -> list[CouponSpec]:
-        with session_scope() as session:
-            return templates(session)
+    def index(self, session: SessionDep) -> list[CouponSpec]:
+        return templates(session)
 
     @put(
         "/templates/{key:str}", sync_to_thread=True, summary="Create or replace a template; 400 names every problem",
         responses=problems(400, 413),
     )  # fmt: skip
-    def save(self, key: TemplateKey, data: JSONBody[TemplateBody]) -> CouponSpec:
+    def save(self, session: SessionDep, key: TemplateKey, data: JSONBody[TemplateBody]) -> CouponSpec:
         spec = data.for_key(key)
-        with session_scope() as session:
-            save_template(session, spec, clock.now())
+        save_template(session, spec, clock.now())
         return spec
 
     @post(
         "/templates/{key:str}/issue", sync_to_thread=True, summary="Issue a coupon by hand, once per occasion",
         responses=problems(400, 404, 409, 413),
     )  # fmt: skip
-    def issue(self, key: TemplateKey, data: JSONBody[IssueRequest]) -> IssuedCoupon:
-        with session_scope() as session:
-            issued = issue_by_hand(
-                session, template_key=key, member_key=data.member_id, occasion=data.occasion, source="api",
-                now=clock.now(), zone=get_settings().shop_zone,
-            )  # fmt: skip
+    def issue(
+        self, session: SessionDep, settings: SettingsDep, key: TemplateKey, data: JSONBody[IssueRequest]
+    ) -> IssuedCoupon:
+        issued = issue_by_hand(
+            session, template_key=key, member_key=data.member_id, occasion=data.occasion, source="api",
+            now=clock.now(), zone=settings.shop_zone,
+        )  # fmt: skip
         assert issued.code is not None
         expires = issued.expires_at.isoformat() if issued.expires_at else None
         return IssuedCoupon(member_id=data.member_id, template=key, code=issued.code, expires_at=expires)
@@ -86,6 +84,5 @@ class CouponController(Controller):
         summary="Per template: issued, redeemed, 核销率, attributed revenue, cost",
         responses=problems(),
     )
-    def report(self) -> list[TemplateReport]:
-        with session_scope() as session:
-            return coupon_report(session)
+    def report(self, session: SessionDep) -> list[TemplateReport]:
+        return coupon_report(session)

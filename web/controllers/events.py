@@ -5,17 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
-from engine.db import session_scope
 from engine.intake.api_intake import take_events
 from engine.journey.event_delivery import UndeliveredEvent, redeliver, undelivered
 from web.auth import require_api_token
+from web.dependencies import SessionDep, TemporalDep
 from web.errors import batch_answers, problems
 from web.payloads import BatchResult, EventPayload, ItemResult, respond
-from web.temporal import deliver_events
 
 
 class Redeliver(BaseModel):
@@ -37,24 +35,22 @@ class EventController(Controller):
         summary="Record member events; a repeated idempotency key is recorded once",
         responses=batch_answers(ItemResult, 400, 409, 413, 422),
     )
-    async def save(self, data: JSONBody[EventPayload], state: State) -> Response[ItemResult | BatchResult]:
+    async def save(self, data: JSONBody[EventPayload], temporal: TemporalDep) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_events, data.records())
-        await deliver_events(state)
+        await temporal.deliver_events()
         return respond(outcomes, data.is_batch)
 
     @get(
         "/undelivered", sync_to_thread=True, summary="Events whose delivery to journeys failed: retrying or set aside",
         responses=problems(),
     )  # fmt: skip
-    def undelivered(self) -> list[UndeliveredEvent]:
-        with session_scope() as session:
-            return undelivered(session, limit=1000)
+    def undelivered(self, session: SessionDep) -> list[UndeliveredEvent]:
+        return undelivered(session, limit=1000)
 
     @post(
         "/undelivered/redeliver", sync_to_thread=True, status_code=200,
         summary="Deliver failed events again with a fresh count of attempts ({}: every one set aside)",
         responses=problems(400, 413),
     )  # fmt: skip
-    def redeliver(self, data: JSONBody[Redeliver]) -> Redelivered:
-        with session_scope() as session:
-            return Redelivered(redelivered=redeliver(session, data.event_ids))
+    def redeliver(self, session: SessionDep, data: JSONBody[Redeliver]) -> Redelivered:
+        return Redelivered(redelivered=redeliver(session, data.event_ids))

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Literal
 
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from pydantic import BaseModel
-from sqlalchemy import text
 
-from engine import clock
-from engine.db import session_scope
-from engine.settings import get_settings
-from web.temporal import temporal_client
-from workflows.health import HealthCheck, HealthCheckInput
+from engine.db import database_answers
+from web.dependencies import SettingsDep, TemporalDep
+from workflows.health import worker_answers
 
 Status = Literal["ok", "unreachable"]
 
@@ -37,37 +32,17 @@ class HealthController(Controller):
         security=[{}],  # the one route without the token
         responses={503: ResponseSpec(Health, description="The database, Temporal or a worker is unreachable")},
     )
-    async def check(self, state: State) -> Response[Health]:
-        database = await asyncio.to_thread(_database_status)
-        temporal, worker = await _temporal_status(state)
-        health = Health(database=database, temporal=temporal, worker=worker)
-        healthy = database == temporal == worker == "ok"
+    async def check(self, settings: SettingsDep, temporal: TemporalDep) -> Response[Health]:
+        database: Status = "ok" if await asyncio.to_thread(database_answers) else "unreachable"
+        temporal_status, worker = await _temporal_status(settings, temporal)
+        health = Health(database=database, temporal=temporal_status, worker=worker)
+        healthy = database == temporal_status == worker == "ok"
         return Response(health, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-def _database_status() -> Status:
+async def _temporal_status(settings: SettingsDep, temporal: TemporalDep) -> tuple[Status, Status]:
     try:
-        with session_scope() as session:
-            session.execute(text("SELECT 1"))
-    except Exception:
-        return "unreachable"
-    return "ok"
-
-
-async def _temporal_status(state: State) -> tuple[Status, Status]:
-    settings = get_settings()
-    try:
-        client = await temporal_client(state)
-    except Exception:
+        client = await temporal.client()
+    except Exception:  # Unavailable, or anything else on the way: either way not reachable
         return "unreachable", "unreachable"
-    try:
-        await client.execute_workflow(
-            HealthCheck.run,
-            HealthCheckInput(asked_by="web"),
-            id=f"health-{clock.now():%Y%m%dT%H%M%S%f}",
-            task_queue=settings.temporal_task_queue,
-            execution_timeout=timedelta(seconds=5),
-        )
-    except Exception:
-        return "ok", "unreachable"
-    return "ok", "ok"
+    return "ok", "ok" if await worker_answers(client, settings) else "unreachable"

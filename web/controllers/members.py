@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 
-from engine.db import session_scope
 from engine.intake.api_intake import take_members
 from engine.members.profiles import MemberPage, MemberProfile, list_members, member_profile
 from web.auth import require_api_token
+from web.dependencies import SessionDep, TemporalDep
 from web.errors import batch_answers, problems
 from web.params import Limit, MemberId, Offset, Search
 from web.payloads import BatchResult, ItemResult, MemberPayload, respond
-from web.temporal import deliver_events
 
 
 class MemberController(Controller):
@@ -25,26 +22,21 @@ class MemberController(Controller):
     tags = ["members"]  # noqa: RUF012
 
     @post(summary="Add or update members (upsert on member_id)", responses=batch_answers(ItemResult, 400, 413))
-    async def save(self, data: JSONBody[MemberPayload], state: State) -> Response[ItemResult | BatchResult]:
+    async def save(self, data: JSONBody[MemberPayload], temporal: TemporalDep) -> Response[ItemResult | BatchResult]:
         outcomes = await asyncio.to_thread(take_members, data.records(), added_by="api")
-        await deliver_events(state)
+        await temporal.deliver_events()
         return respond(outcomes, data.is_batch)
 
     @get(
         sync_to_thread=True, summary="List members, optionally searching id, name, email, phone and city",
         responses=problems(400),
     )  # fmt: skip
-    def index(self, q: Search = None, limit: Limit = 50, offset: Offset = 0) -> MemberPage:
-        with session_scope() as session:
-            return list_members(session, search=q, limit=limit, offset=offset)
+    def index(self, session: SessionDep, q: Search = None, limit: Limit = 50, offset: Offset = 0) -> MemberPage:
+        return list_members(session, search=q, limit=limit, offset=offset)
 
     @get(
         "/{member_id:str}", sync_to_thread=True, summary="One member with tags and order totals",
         responses=problems(400, 404),
     )  # fmt: skip
-    def show(self, member_id: MemberId) -> MemberProfile:
-        with session_scope() as session:
-            profile = member_profile(session, member_id)
-        if profile is None:
-            raise NotFoundException(f"member {member_id} does not exist")
-        return profile
+    def show(self, session: SessionDep, member_id: MemberId) -> MemberProfile:
+        return member_profile(session, member_id)

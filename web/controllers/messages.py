@@ -7,9 +7,9 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from engine.db import session_scope
 from engine.messages.message_log import OutboxRow, outbox
 from web.auth import require_api_token
+from web.dependencies import SessionDep
 from web.errors import problems
 
 
@@ -22,6 +22,5 @@ class MessageController(Controller):
         sync_to_thread=True, summary="The newest messages: status (queued, sending, sent, failed, skipped) and reason",
         responses=problems(400),
     )  # fmt: skip
-    def index(self, limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> list[OutboxRow]:
-        with session_scope() as session:
-            return outbox(session, limit)
+    def index(self, session: SessionDep, limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> list[OutboxRow]:
+        return outbox(session, limit)

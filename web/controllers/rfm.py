@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from engine.db import session_scope
+from engine.errors import NotFound
 from engine.limits import EARLIEST, LATEST, MAX_WINDOW_DAYS, check_day
 from engine.rfm.report import summary
-from engine.settings import get_settings
 from web.auth import require_api_token
+from web.dependencies import SessionDep, SettingsDep, TemporalDep
 from web.errors import problems
-from web.temporal import temporal_client
-from workflows.member_intelligence import IntelligenceRequest, IntelligenceResult, MemberIntelligence
+from workflows.member_intelligence import IntelligenceResult, start_recompute
 
 
 class RecomputeOrder(BaseModel):
@@ -60,14 +56,13 @@ class RfmController(Controller):
         },
     )  # fmt: skip
     async def recompute(
-        self, data: JSONBody[RecomputeOrder], state: State, wait: FromQuery[bool] = False
+        self,
+        data: JSONBody[RecomputeOrder],
+        settings: SettingsDep,
+        temporal: TemporalDep,
+        wait: FromQuery[bool] = False,
     ) -> Response[RecomputeStarted]:
-        settings = get_settings()
-        request = IntelligenceRequest(shop_timezone=settings.shop_timezone, **data.model_dump())
-        handle = await (await temporal_client(state)).start_workflow(
-            MemberIntelligence.run, request, id=f"member-intelligence/api-{uuid.uuid4()}",
-            task_queue=settings.temporal_task_queue,
-        )  # fmt: skip
+        handle = await start_recompute(await temporal.client(), settings, "api", **data.model_dump())
         if not wait:
             return Response(RecomputeStarted(workflow_id=handle.id), status_code=HTTP_202_ACCEPTED)
         return Response(RecomputeStarted(workflow_id=handle.id, result=await handle.result()), status_code=HTTP_200_OK)
@@ -78,9 +73,8 @@ class RfmController(Controller):
         summary="The latest run: as_of, members scored, score means, segments",
         responses=problems(404),
     )
-    def latest(self) -> dict[str, Any]:
-        with session_scope() as session:
-            found = summary(session)
+    def latest(self, session: SessionDep) -> dict[str, Any]:
+        found = summary(session)
         if found is None:
-            raise NotFoundException("no RFM run yet: start one with POST /api/rfm/recompute")
+            raise NotFound(["no RFM run yet: start one with POST /api/rfm/recompute"])
         return found

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from engine.db import session_scope
 from engine.models import Event, Order
-from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
 AUTH = {"Authorization": "Bearer test-token"}
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    async with AsyncTestClient(app=create_app()) as test_client:
-        yield test_client
 
 
 def count(model: type) -> int:

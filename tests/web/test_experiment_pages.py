@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from engine.intake.csv_import import import_csv
 from engine.journey.store import publish
 from engine.journey.validate import parse_journey
 from engine.models import Member
-from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
 AUTH = {"Authorization": "Bearer test-token"}
@@ -29,12 +27,6 @@ JOURNEY = {
         {"name": "coupon", "control": True, "steps": [{"id": "t1", "type": "add_tag", "tag": "C"}]},
         {"name": "points", "steps": [{"id": "t2", "type": "add_tag", "tag": "P"}]}]}],
 }  # fmt: skip
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    async with AsyncTestClient(app=create_app()) as test_client:
-        yield test_client
 
 
 def assigned_shop(tmp_path: Path, coupon: int, points: int, buyers: dict[str, int]) -> None:

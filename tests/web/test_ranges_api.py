@@ -4,7 +4,6 @@ journeys, tag rules, coupon templates, points rules and points by hand. Nothing 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,9 @@ from cli.main import app
 from engine.db import session_scope
 from engine.intake.csv_import import import_csv
 from engine.models import CouponTemplate, Journey, PointsEntry, TagRule
-from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
 AUTH = {"Authorization": "Bearer test-token"}
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    async with AsyncTestClient(app=create_app()) as test_client:
-        yield test_client
 
 
 def count(model: type) -> int:

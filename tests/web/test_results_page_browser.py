@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.integration.test_experiment_pages import assigned_shop
+from tests.web.test_experiment_pages import assigned_shop
 
 pytestmark = [pytest.mark.usefixtures("db")]
 
@@ -28,10 +28,14 @@ def chromium() -> str:
 
 @pytest.fixture
 def web() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "WEB_PORT": str(port)}
+    """`memberflow web` on a free port, with Temporal out of reach (the pages here need none but the recompute)."""
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    port, closed = ports
+    env = {**os.environ, "WEB_PORT": str(port), "TEMPORAL_ADDRESS": f"127.0.0.1:{closed}"}
     server = subprocess.Popen([sys.executable, "-m", "cli", "web"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -89,3 +93,20 @@ def test_a_sample_ratio_mismatch_is_a_red_banner(web: str, page: Page, tmp_path:
     assert banner.is_visible() and "SAMPLE-RATIO MISMATCH" in banner.inner_text()
     colour = banner.evaluate("element => getComputedStyle(element).backgroundColor")
     assert colour == "rgb(254, 226, 226)"
+
+
+def test_refusals_are_shown_on_a_page_and_inside_an_htmx_form(web: str, page: Page) -> None:
+    missing = page.goto(f"{web}/experiments/nope/offer")
+
+    assert missing is not None and missing.status == 404
+    assert page.locator("h1").inner_text() == "404 · Not Found"
+    assert page.locator(".error li").inner_text() == "journey nope does not exist"
+
+    page.goto(f"{web}/segments")
+    page.click("text=Recompute now")
+    said = page.locator("#recompute-status .error li")
+    said.wait_for(timeout=20_000)  # Temporal is given 3 s to answer
+
+    assert said.inner_text().startswith("Temporal is unreachable at 127.0.0.1:")
+    assert page.locator("#recompute-status .error").get_attribute("data-status") == "503"
+    assert page.url == f"{web}/segments"  # the form answered in place
