@@ -15,6 +15,7 @@ from engine.members.shop_counts import shop_counts
 from engine.messages.message_log import caught_mail, outbox
 from engine.rfm.report import summary
 from engine.settings import get_settings
+from web.i18n import translator
 from web.params import Offset, Search
 from web.temporal import temporal_client
 from workflows.member_intelligence import IntelligenceRequest, MemberIntelligence
@@ -42,14 +43,17 @@ class PageController(Controller):
         )
 
     @post("/segments/recompute", status_code=200)
-    async def recompute(self, state: State) -> Response[str]:
+    async def recompute(self, request: Request, state: State) -> Response[str]:  # type: ignore[type-arg]
         """Start the recompute on Temporal; answers an htmx fragment that names the run."""
         settings = get_settings()
         handle = await (await temporal_client(state)).start_workflow(
             MemberIntelligence.run, IntelligenceRequest(shop_timezone=settings.shop_timezone),
             id=f"member-intelligence/web-{uuid.uuid4()}", task_queue=settings.temporal_task_queue,
         )  # fmt: skip
-        return Response(f"started {escape(handle.id)}; reload in a moment", media_type=MediaType.HTML)
+        _ = translator(request).gettext
+        return Response(
+            _("started %(run)s; reload in a moment") % {"run": escape(handle.id)}, media_type=MediaType.HTML
+        )
 
     @get("/outbox", sync_to_thread=True)
     def outbox(self) -> Template:
