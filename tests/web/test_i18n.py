@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.testing import AsyncTestClient, RequestFactory
 
+import web
 from engine import clock
 from engine.db import session_scope
 from engine.intake.csv_import import import_csv
 from engine.messages.message_log import sign
 from engine.models import CaughtMail
 from engine.rfm.recompute import recompute
-from engine.settings import get_settings
+from engine.errors import SettingsError
+from engine.settings import get_settings, load_settings
 from tests.integration.test_experiment_pages import assigned_shop
-from web.i18n import accepted_languages, current_locale, negotiate, parse_locale, safe_next
+from web.i18n import accepted_languages, current_locale, install, negotiate, parse_locale, safe_next
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -218,7 +222,55 @@ def test_a_request_reads_its_session_and_user_before_its_cookie() -> None:
 @pytest.mark.parametrize(
     ("target", "safe"),
     [("/members?q=张", "/members?q=张"), ("/", "/"), (None, "/"), ("", "/"), ("//evil.example", "/"),
-     ("/\\evil.example", "/"), ("https://evil.example/", "/"), ("javascript:alert(1)", "/"), ("/a\r\nSet-Cookie:x", "/")],
+     ("/\\evil.example", "/"), ("https://evil.example/", "/"), ("javascript:alert(1)", "/"),
+     ("/a\r\nSet-Cookie:x", "/")],
 )  # fmt: skip
 def test_only_paths_of_this_site_are_safe_to_go_back_to(target: str | None, safe: str) -> None:
     assert safe_next(target) == safe
+
+
+# --- the filters (no pages) ---------------------------------------------------------------------------------------
+
+
+def render(source: str, language: str, **values: object) -> str:
+    """`source` rendered as a page is, for a request whose browser asks for `language`."""
+    engine = JinjaTemplateEngine(directory=Path(web.__file__).parent / "templates")
+    install(engine)
+    request = RequestFactory().get("/", headers={"Accept-Language": language})
+    return engine.engine.from_string(source).render(request=request, **values)
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "chinese", "english"),
+    [
+        ("{{ v | money }}", {"v": Decimal("1234.5")}, "¥1,234.50", "CN¥1,234.50"),
+        ("{{ v | money('USD') }}", {"v": 5}, "US$5.00", "$5.00"),
+        ("{{ v | number }} {{ w | number(4) }}", {"v": 12345, "w": 0.01234}, "12,345 0.0123", "12,345 0.0123"),
+        ("{{ v | percent }} {{ w | percent(signed=true) }}", {"v": 0.1782, "w": -0.05}, "17.82% -5.00%",
+         "17.82% -5.00%"),
+        ("{{ none | percent }} {{ none | money }} {{ none | datetime }}", {}, "— — —", "— — —"),
+        # 16:30 UTC on New Year's Day is half past midnight on 2 January in Shanghai; a naive moment means UTC
+        ("{{ v | datetime }}", {"v": datetime(2024, 1, 1, 16, 30, tzinfo=UTC)}, "2024年1月2日 00:30",
+         "Jan 2, 2024, 12:30\u202fAM"),
+        ("{{ v | datetime }}", {"v": datetime(2024, 1, 1, 16, 30)}, "2024年1月2日 00:30", "Jan 2, 2024, 12:30\u202fAM"),
+        ("{{ v | date }}", {"v": datetime(2024, 1, 1, 16, 30, tzinfo=UTC)}, "2024年1月2日", "Jan 2, 2024"),
+        ("{{ v | date }}", {"v": "2024-02-29"}, "2024年2月29日", "Feb 29, 2024"),
+        ("{{ 'sent' | word }} {{ 'VIP' | word }} {{ '重要价值客户' | word }}", {}, "已发送 VIP 重要价值客户",
+         "sent VIP High value"),
+        ("{{ _('lift vs %(arm)s', arm=v) }}", {"v": "<b>"}, "相对 &lt;b&gt; 的提升", "lift vs &lt;b&gt;"),
+    ],
+)  # fmt: skip
+def test_filters_write_values_the_languages_way(
+    source: str, values: dict[str, object], chinese: str, english: str
+) -> None:
+    assert render(source, "zh-CN", **values) == chinese
+    assert render(source, "en", **values) == english
+
+
+def test_a_default_language_memberflow_does_not_speak_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEFAULT_LOCALE", "fr")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert raised.value.problems == ["DEFAULT_LOCALE is 'fr', but input should be 'zh-CN' or 'en'."]
