@@ -16,11 +16,11 @@ from litestar.testing import AsyncTestClient, RequestFactory
 import web
 from engine import clock
 from engine.db import session_scope
+from engine.errors import SettingsError
 from engine.intake.csv_import import import_csv
 from engine.messages.message_log import sign
 from engine.models import CaughtMail
 from engine.rfm.recompute import recompute
-from engine.errors import SettingsError
 from engine.settings import get_settings, load_settings
 from tests.integration.test_experiment_pages import assigned_shop
 from web.i18n import accepted_languages, current_locale, install, negotiate, parse_locale, safe_next
