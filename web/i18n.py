@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -122,6 +122,16 @@ def translations(locale: str) -> gettext_module.NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return gettext_module.GNUTranslations(compiled)
+
+
+def in_language(words: Any, locale: str) -> str:
+    """The text of `words` in `locale` (one of LOCALES): node metadata given in both languages (an object with
+    `zh_CN` and `en` attributes, or a mapping with those keys), falling back to the English; plain text as it is."""
+    if isinstance(words, str):
+        return words
+    if isinstance(words, Mapping):
+        return str(words.get(locale) or words.get("en") or "")
+    return str(getattr(words, locale, None) or getattr(words, "en", ""))
 
 
 def translator(connection: ASGIConnection[Any, Any, Any, Any] | None) -> gettext_module.NullTranslations:
@@ -264,9 +274,15 @@ def code(value: object) -> Markup:
     return Markup("<code>{}</code>").format(value)
 
 
+@pass_context
+def in_page_language(context: Context, words: Any) -> str:
+    """`in_language` for the page's language: `{{ block.title | in_language }}`."""
+    return in_language(words, _locale(context))
+
+
 FILTERS: dict[str, Callable[..., str | Markup]] = {
     "number": number, "money": money, "percent": percent, "datetime": date_time, "date": day,
-    "word": word, "code": code,
+    "word": word, "code": code, "in_language": in_page_language,
 }  # fmt: skip
 
 

@@ -274,3 +274,38 @@ def test_a_default_language_memberflow_does_not_speak_is_refused(monkeypatch: py
         load_settings()
 
     assert raised.value.problems == ["DEFAULT_LOCALE is 'fr', but input should be 'zh-CN' or 'en'."]
+
+
+def test_words_given_in_both_languages_are_picked_by_the_page() -> None:
+    words = SimpleNamespace(en="Wait", zh_CN="等待")
+    source = "{{ w | in_language }} {{ m | in_language }} {{ s | in_language }} {{ e | in_language }}"
+    values = {"w": words, "m": {"en": "Split", "zh_CN": "分流"}, "s": "plain", "e": SimpleNamespace(en="Only English")}
+
+    assert render(source, "zh-CN", **values) == "等待 分流 plain Only English"
+    assert render(source, "en", **values) == "Wait Split plain Only English"
+
+
+def test_a_decided_test_says_when_in_the_shops_zone() -> None:
+    arms = [SimpleNamespace(name="coupon", users=1200, mean=0.1), SimpleNamespace(name="points", users=1180, mean=0.2)]
+    lift = SimpleNamespace(arm="points", relative_lift=1.0, relative_ci=(0.5, 1.5), p_value=0.0012,
+                           chance_to_win=0.999, decision="win")  # fmt: skip
+    analysis = SimpleNamespace(srm_mismatch=False, metric="conversion", control="coupon", alpha=0.05, arms=arms,
+                               comparisons=[lift], warnings=[], method="Welch's t-test")  # fmt: skip
+    decision = {"winner": "points", "reason": "points won", "decided_at": "2024-05-01T16:30:00+00:00"}
+    report = SimpleNamespace(journey="offer-test", block="offer", mode="test_then_winner", decision=decision,
+                             conversion=SimpleNamespace(event="order_placed", within_days=1), secondary=[])  # fmt: skip
+    engine = JinjaTemplateEngine(directory=Path(web.__file__).parent / "templates")
+    install(engine)
+
+    def page(language: str) -> str:
+        return engine.engine.get_template("experiment.html").render(
+            request=RequestFactory().get("/", headers={"Accept-Language": language}), report=report,
+            analysis=analysis, bars=[], lines=[], days=[], top=0, sequential=False,
+        )  # fmt: skip
+
+    chinese, english = page("zh-CN"), page("en")
+    assert "2024年5月2日 00:30 已决出：points" in chinese and "分组后 1 天内发生 <code>order_placed</code>" in chinese
+    assert "<td>1,200</td>" in chinese and "+100.00%" in chinese and "<td>0.0012</td>" in chinese
+    assert '<td class="decision-win">胜出</td>' in chinese and "95% 置信区间" in chinese
+    assert "Decided May 2, 2024, 12:30\u202fAM: points" in english
+    assert "within 1 day of assignment" in english and '<td class="decision-win">win</td>' in english
