@@ -304,7 +304,7 @@ def test_a_decided_test_says_when_in_the_shops_zone() -> None:
         )  # fmt: skip
 
     chinese, english = page("zh-CN"), page("en")
-    assert "2024年5月2日 00:30 已决出：points" in chinese and "分组后 1 天内发生 <code>order_placed</code>" in chinese
+    assert "2024年5月2日 00:30 判定胜出：points" in chinese and "分组后 1 天内发生 <code>order_placed</code>" in chinese
     assert "<td>1,200</td>" in chinese and "+100.00%" in chinese and "<td>0.0012</td>" in chinese
     assert '<td class="decision-win">胜出</td>' in chinese and "95% 置信区间" in chinese
     assert "Decided May 2, 2024, 12:30\u202fAM: points" in english
