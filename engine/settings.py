@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     shop_timezone: str = "Asia/Shanghai"
     shop_currency: str = "CNY"
     shop_region: str = Field("CN", description="Country (ISO 3166 two letters) of phone numbers given without +code.")
+    default_locale: Literal["zh-CN", "en"] = Field(
+        "zh-CN", description="The web app's language when neither the user nor the browser names one of its two."
+    )
 
     api_token: SecretStr = Field(
         SecretStr(""),

@@ -35,6 +35,7 @@ os.environ["QUIET_HOURS"] = ""  # tests that need quiet hours or a cap set them
 os.environ["FREQUENCY_CAP"] = ""
 os.environ["LINK_SECRET"] = "test-link-secret"
 os.environ["PUBLIC_URL"] = "https://links.example.com"
+os.environ["DEFAULT_LOCALE"] = "en"  # pages answer in English unless a test asks for Chinese (tests/web/test_i18n.py)
 with socket.socket() as _probe:  # the port of the SMTP server tests start (tests/smtp_sink.py)
     _probe.bind(("127.0.0.1", 0))
     os.environ["SMTP_PORT"] = str(_probe.getsockname()[1])

@@ -15,6 +15,7 @@ import nodes  # noqa: F401  (every block and condition kind joins the registry b
 from engine.limits import MAX_BODY_BYTES
 from engine.logs import mask_secrets_in_logs
 from engine.settings import get_settings
+from web import i18n
 from web.controllers import (
     CouponController,
     EventController,
@@ -22,6 +23,7 @@ from web.controllers import (
     HealthController,
     JourneyController,
     LinkController,
+    LocaleController,
     MemberController,
     MemberTagController,
     MessageController,
@@ -56,9 +58,12 @@ def create_app() -> Litestar:
             MessageController,
             CouponController,
             LinkController,
+            LocaleController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=i18n.install
+        ),
         openapi_config=OpenAPIConfig(
             title="memberflow",
             version="0.1.0",

@@ -6,6 +6,7 @@ from web.controllers.experiments import ExperimentPages
 from web.controllers.health import HealthController
 from web.controllers.journeys import JourneyController
 from web.controllers.links import LinkController
+from web.controllers.locale import LocaleController
 from web.controllers.members import MemberController
 from web.controllers.messages import MessageController
 from web.controllers.orders import OrderController
@@ -20,6 +21,7 @@ __all__ = [
     "HealthController",
     "JourneyController",
     "LinkController",
+    "LocaleController",
     "MemberController",
     "MemberTagController",
     "MessageController",

@@ -12,6 +12,7 @@ from engine.members.shop_counts import shop_counts
 from engine.messages.message_log import caught_mail, outbox
 from engine.rfm.report import summary
 from web.dependencies import SessionDep, SettingsDep, TemporalDep
+from web.i18n import translator
 from web.params import Offset, Search
 from workflows.member_intelligence import start_recompute
 
@@ -33,10 +34,13 @@ class PageController(Controller):
         )
 
     @post("/segments/recompute", status_code=200)
-    async def recompute(self, settings: SettingsDep, temporal: TemporalDep) -> Response[str]:
+    async def recompute(self, request: Request, settings: SettingsDep, temporal: TemporalDep) -> Response[str]:  # type: ignore[type-arg]
         """Start the recompute on Temporal; answers an htmx fragment that names the run."""
         handle = await start_recompute(await temporal.client(), settings, "web")
-        return Response(f"started {escape(handle.id)}; reload in a moment", media_type=MediaType.HTML)
+        _ = translator(request).gettext
+        return Response(
+            _("started %(run)s; reload in a moment") % {"run": escape(handle.id)}, media_type=MediaType.HTML
+        )
 
     @get("/outbox", sync_to_thread=True)
     def outbox(self, session: SessionDep) -> Template:
