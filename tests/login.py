@@ -14,7 +14,7 @@ from engine.db import session_scope
 from web.app import create_app
 from web.security import CSRF_COOKIE, CSRF_HEADER
 
-PASSWORD = "correct horse battery"  # noqa: S105 - every test user's password
+PASSWORD = "correct horse battery"
 
 
 def ensure_user(role: str, login: str | None = None) -> UserView:

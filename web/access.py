@@ -57,7 +57,7 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise LoginRequired("sign in first")
     connection.scope["user"] = user
     act_as(Actor(name=f"user:{user.login}", client=client))
-    allowed = allowed_roles(handler, connection.method)
+    allowed = allowed_roles(handler, _method(connection))
     if user.role not in allowed:
         raise PermissionDeniedException(
             f"your role ({user.role}) may not do this: it needs {' or '.join(allowed)}; ask an admin"
@@ -104,3 +104,7 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or parts.path in {LOGIN_PATH, "/logout"}:
         return "/"
     return target
+
+
+def _method(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return str(connection.scope.get("method", "GET"))

@@ -36,7 +36,7 @@ async def require_api_token(connection: ASGIConnection[Any, Any, Any, Any], hand
         if name is None:
             raise NotAuthorizedException("the API token is not valid")
         caller = f"api:{name}"
-    elif connection.method in READS and (user := await signed_in_user(connection)) is not None:
+    elif _method(connection) in READS and (user := await signed_in_user(connection)) is not None:
         connection.scope["user"] = user
         caller = f"user:{user.login}"
     else:
@@ -56,3 +56,7 @@ def _is_operator_token(token: str) -> bool:
 def _stored_token_name(token: str) -> str | None:
     with session_scope() as session:
         return token_in_use(session, token, now())
+
+
+def _method(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return str(connection.scope.get("method", "GET"))

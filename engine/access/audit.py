@@ -9,6 +9,8 @@ entry without passing the actor along. Entries never hold a password or a token;
 from __future__ import annotations
 
 import contextvars
+import getpass
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,6 +22,7 @@ from sqlmodel import Session, col
 
 from engine.models import AuditEntry
 
+_SECRET_KEY = re.compile(r"(?i)password|secret|token|key")
 SYSTEM = "system"  # what acts when nobody is named: `memberflow up` publishing the examples, a schedule, …
 MAX_LIMIT = 1000
 
@@ -59,6 +62,14 @@ def act_as(actor: Actor) -> None:
     _acting.set(actor)
 
 
+def cli_actor() -> Actor:
+    """The actor of a `memberflow` command: 'cli:<the operating system user>'."""
+    try:
+        return Actor(name=f"cli:{getpass.getuser()}")
+    except (OSError, KeyError):  # no login name in the environment nor in the password database
+        return Actor(name="cli")
+
+
 @contextmanager
 def acting_as(actor: Actor) -> Iterator[None]:
     """Name who acts inside the block, then restore who acted before."""
@@ -88,6 +99,21 @@ def record(session: Session, action: str, subject: str, now: datetime, **detail:
     entry = AuditEntry(at=now, actor=actor.name[:200], action=action[:64], subject=subject[:254], detail=detail,
                        client=actor.client)  # fmt: skip
     session.add(entry)
+
+
+def record_setting_change(
+    session: Session, name: str, before: dict[str, Any], after: dict[str, Any], now: datetime
+) -> None:
+    """Record a change of the setting `name` (e.g. 'points_rules'): only the keys whose values differ, each as
+    {"from": old, "to": new}; a key named like a secret (password, secret, token, key) shows '***' instead of its
+    values. Nothing is recorded when nothing differs."""
+    changed = {
+        key: {"from": before.get(key), "to": after.get(key)} if not _SECRET_KEY.search(key) else "***"
+        for key in sorted(before.keys() | after.keys())
+        if before.get(key) != after.get(key)
+    }
+    if changed:
+        record(session, SETTINGS_CHANGED, name, now, changed=changed)
 
 
 def entries(

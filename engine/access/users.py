@@ -66,8 +66,8 @@ class SignIn(BaseModel):
 def _view(row: User) -> UserView:
     assert row.id is not None
     return UserView(
-        id=row.id, login=row.login, display_name=row.display_name, role=row.role, disabled=row.disabled,  # type: ignore[arg-type]
-        locale=row.locale, created_at=row.created_at, last_login_at=row.last_login_at,  # type: ignore[arg-type]
+        id=row.id, login=row.login, display_name=row.display_name, role=row.role, disabled=row.disabled,
+        locale=row.locale, created_at=row.created_at, last_login_at=row.last_login_at,
     )  # fmt: skip
 
 
@@ -89,7 +89,7 @@ def role_of(text: str) -> Role:
     """`text` as a role; InputError naming the allowed ones otherwise."""
     if text not in ROLES:
         raise InputError([f"role '{text}' is not one of {', '.join(ROLES)}"])
-    return text  # type: ignore[return-value]
+    return text
 
 
 def locale_of(text: str | None) -> Locale | None:
@@ -97,7 +97,7 @@ def locale_of(text: str | None) -> Locale | None:
         return None
     if text not in LOCALES:
         raise InputError([f"locale '{text}' is not one of {', '.join(LOCALES)}"])
-    return text  # type: ignore[return-value]
+    return text
 
 
 def password_problems(password: str) -> list[str]:
@@ -134,6 +134,12 @@ def add_user(
         raise InputError([f"a user '{login}' exists already (memberflow user list shows the users)"], 409)
     audit.record(session, audit.USER_ADDED, login, now, role=checked_role)
     return _view(_row(session, login))
+
+
+def find_user(session: Session, login: str) -> UserView | None:
+    """The user `login` (any case), or None."""
+    row = session.scalar(select(User).where(col(User.login) == login_of(login)))
+    return None if row is None else _view(row)
 
 
 def list_users(session: Session) -> list[UserView]:
