@@ -4,7 +4,7 @@
   answer anyone.
 - /api/* answers an API token (web.auth.require_api_token); a signed-in browser may read it (GET), e.g. the A/B
   members CSV an analyst downloads from the experiments page, but changes through /api need the token (the API
-  is exempt from CSRF checks, which a browser session needs).
+  is exempt from CSRF checks, which a browser session needs). The OpenAPI schema (/schema/…) answers a token too.
 - Every other route needs a signed-in user (else: a redirect to /login?next=… for a page, 401 for anything else);
   GET and HEAD take any role, other methods a marketer or an admin, and a route whose opt names ROLES takes only
   those (e.g. admin pages). An analyst changing anything gets 403.
@@ -49,8 +49,8 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         if connection.scope.get("session"):  # the login page: who is signed in, if anyone
             connection.scope["user"] = await signed_in_user(connection)
         return
-    if is_api(connection):
-        await require_api_token(connection, handler)
+    if is_api(connection) or (is_schema(connection) and connection.headers.get("authorization")):
+        await require_api_token(connection, handler)  # the API's schema too, for a client that holds a token
         return
     user = await signed_in_user(connection)
     if user is None:
@@ -66,6 +66,11 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 def is_api(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     return connection.scope["path"] == "/api" or connection.scope["path"].startswith("/api/")
+
+
+def is_schema(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """The OpenAPI schema and its page (/schema/...)."""
+    return connection.scope["path"] == "/schema" or connection.scope["path"].startswith("/schema/")
 
 
 def allowed_roles(handler: BaseRouteHandler, method: str) -> tuple[Role, ...]:

@@ -18,6 +18,7 @@ from engine.intake.csv_import import import_csv
 from engine.journey.store import publish
 from engine.journey.validate import parse_journey
 from engine.models import Member
+from tests.login import sign_in
 from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
@@ -34,6 +35,7 @@ JOURNEY = {
 @pytest.fixture
 async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     async with AsyncTestClient(app=create_app()) as test_client:
+        await sign_in(test_client, "analyst")  # the pages need a signed-in user; reading them, any role
         yield test_client
 
 
