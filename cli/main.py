@@ -82,7 +82,7 @@ def main() -> None:
         sys.exit(2)
     except InputError as exc:
         for problem in exc.problems:
-            errors.print(f"[red]error:[/red] {problem}", highlight=False)
+            errors.print(f"[red]error:[/red] {problem}", highlight=False, soft_wrap=True)  # one line each, unbroken
         sys.exit(2)
     except Exception:
         import traceback

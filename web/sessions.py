@@ -117,11 +117,12 @@ class SessionBackend(ServerSideSessionBackend):
     ) -> None:
         cookie = connection.cookies.get(self.config.key)
         had_cookie = bool(cookie) and cookie != "null"
-        empty = scope_session is Empty or not scope_session
-        if empty and not had_cookie:
-            return  # nobody signed in, nothing was kept: no row, no cookie
+        if scope_session is Empty or not scope_session:
+            if had_cookie:  # signed out, or a cookie without a session (expired, made up): no row, cookie cleared
+                await super().store_in_message(Empty, message, connection)
+            return  # nobody signed in: no row, no cookie
         rotating = bool(connection.state.get(_ROTATE))
-        if not empty and had_cookie and not rotating and scope_session == connection.state.get(_LOADED):
+        if had_cookie and not rotating and scope_session == connection.state.get(_LOADED):
             return  # unchanged: the row and the cookie stand as they are
         if rotating and had_cookie and cookie:
             await self.delete(cookie, store=self.config.get_store_from_app(connection.scope["app"]))
