@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from litestar.testing import AsyncTestClient
 
+from engine.messages.message_log import sign
+from engine.settings import get_settings
 from tests.login import sign_in
 from web.app import create_app
 
@@ -106,3 +108,13 @@ def test_the_vendored_files_come_with_licence_and_version() -> None:
         if match := re.fullmatch(r"([0-9a-f]{64})  (\S+)", line):
             assert hashlib.sha256((SWAGGER / match.group(2)).read_bytes()).hexdigest() == match.group(1)
     assert "swagger-ui-bundle.js" in version and "swagger-ui.css" in version
+
+
+async def test_the_unsubscribe_page_is_bare_for_the_shopper() -> None:
+    token = sign(get_settings().link_key(), "unsubscribe", 12345)
+    async with AsyncTestClient(app=create_app()) as shopper:
+        page = await shopper.get(f"/u/{token}")
+
+    assert page.status_code == 200 and 'id="confirm-unsubscribe"' in page.text
+    assert "<nav>" not in page.text and "/members" not in page.text and "csrf" not in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
