@@ -19,7 +19,7 @@ from engine.access.users import SignIn, UserView, sign_in
 from engine.db import session_scope
 from web.access import PUBLIC, safe_next
 from web.security import LOGIN_ATTEMPTS, login_rate_limit
-from web.sessions import sign_in_session, signed_in_user
+from web.sessions import sign_in_session
 
 Next = Annotated[str | None, Parameter(max_length=2000, description="Where to go after signing in (a path here)")]
 WRONG = "Unknown login or wrong password."
@@ -81,7 +81,7 @@ class AccountController(Controller):
     @post("/logout", opt={PUBLIC: "signing out needs no session: it ends one if there is"})
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         """End the session (audited) and go to the login page; CSRF-checked like every form."""
-        user = await signed_in_user(request)
+        user: UserView | None = request.scope.get("user")  # the guard looked the session's user up
         if user is not None:
             client = request.client.host if request.client else None
             await asyncio.to_thread(_record_logout, user, client)
