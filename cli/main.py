@@ -14,6 +14,7 @@ from rich.console import Console
 
 import nodes  # noqa: F401  (each block and condition module registers itself)
 from cli.ab import ab_app
+from cli.audit import audit
 from cli.coupons import coupons_app
 from cli.db import db_app
 from cli.demo import demo_app
@@ -26,6 +27,7 @@ from cli.rfm import rfm_app
 from cli.tags import tags_app
 from cli.tokens import tokens_app
 from cli.up import up, web, worker
+from cli.users import users_app
 from engine.errors import Refusal, SettingsError
 from engine.settings import get_settings, mask_url
 
@@ -49,6 +51,8 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(ab_app, name="ab")
 app.add_typer(tokens_app, name="token")
 app.add_typer(events_app, name="events")
+app.add_typer(users_app, name="user")
+app.command("audit")(audit)
 errors = Console(stderr=True)
 
 
@@ -57,8 +61,10 @@ def main() -> None:
     unexpected error its traceback (exit 1), each with secrets masked (Settings.mask)."""
     from sqlalchemy.exc import OperationalError
 
+    from engine.access.audit import act_as, cli_actor
     from engine.logs import mask_secrets_in_logs
 
+    act_as(cli_actor())  # the audit log names who ran the command
     try:
         with contextlib.suppress(SettingsError):  # a command that needs them says so below
             mask_secrets_in_logs(get_settings())
@@ -76,7 +82,7 @@ def main() -> None:
         sys.exit(2)
     except Refusal as exc:  # Invalid, Rejected, NotFound, Conflict, Unavailable: each problem on its own line
         for problem in exc.problems:
-            errors.print(f"[red]error:[/red] {problem}", highlight=False)
+            errors.print(f"[red]error:[/red] {problem}", highlight=False, soft_wrap=True)  # one line each, unbroken
         sys.exit(2)
     except Exception:
         import traceback

@@ -59,6 +59,7 @@ def up() -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
     token = _first_api_token(settings)
+    admin = _first_admin()
     _load_demo_once(settings)
     _example_rewards_and_messages_once()
 
@@ -94,6 +95,7 @@ def up() -> None:
         if settings.embedded_temporal:
             console.print(f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}")
         console.print(token, soft_wrap=True, highlight=False)  # to the terminal only: never kept in clear
+        console.print(admin, soft_wrap=True, highlight=False)  # likewise: only the password's argon2 hash is kept
         console.print("Ctrl-C stops everything")
         while not stopping:
             if any(child.poll() is not None for child in children):
@@ -122,6 +124,22 @@ def _first_api_token(settings: Settings) -> str:
     if from_environment:
         return "API token: API_TOKEN from the environment, or one made with `memberflow token create NAME`"
     return "API token: one made earlier (`memberflow token list`; `memberflow token create NAME` makes another)"
+
+
+def _first_admin() -> str:
+    """The line `up` shows about signing in: on a shop without users, the demo admin made now, with its password
+    shown this once."""
+    from engine.access.users import first_admin
+    from engine.clock import now
+    from engine.db import session_scope
+
+    with session_scope() as session:
+        made = first_admin(session, now())
+    if made is None:
+        return "Web admin: sign in with your account (`memberflow user list`; `memberflow user add` makes more)"
+    login, password = made
+    return (f"Web admin: {login}  password: {password}   (shown once: store it; `memberflow user set-password "
+            f"{login}` changes it)")  # fmt: skip
 
 
 def _runs_catcher(settings: Settings) -> bool:

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -563,3 +565,50 @@ class TagRuleFailure(SQLModel, table=True):
     reason: str = Field(sa_column=Column(String(500), nullable=False))
     failures: int = Field(description="Applications in a row that failed for this rule and member")
     failed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the web app (engine.access.users): admin, marketer or analyst. Only an argon2 hash
+    of the password is kept; `login` is an email address or a login name, stored in lower case."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'marketer', 'analyst')", name="ck_users_role"),
+        CheckConstraint("locale IS NULL OR locale IN ('zh-CN', 'en')", name="ck_users_locale"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    login: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    display_name: str = Field(sa_column=Column(String(200), nullable=False))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    disabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    locale: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_login_at: datetime | None = _time()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when (engine.access.audit): sign-ins (also failed ones), sign-outs, user changes, publishes
+    and settings changes. Never a password or a token."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor: str = Field(sa_column=Column(String(200), nullable=False))
+    action: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    subject: str = Field(sa_column=Column(String(254), nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    client: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser's server-side session (web.sessions, Litestar's session middleware): opaque bytes under
+    a random id, shared by every web process; rows past `expires_at` are ignored and cleared."""
+
+    __tablename__ = "web_sessions"
+
+    key: str = Field(sa_column=Column(String(200), primary_key=True))
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))

@@ -254,7 +254,7 @@ class Settings(BaseSettings):
             found.append(urlsplit(self.database_url).password or "")
         with contextlib.suppress(ValueError):
             found.append(urlsplit(self.sms_url).password or "")
-        for name in ("link-secret", "webhook-secret"):  # made on first use under VAR_DIR (_kept_secret)
+        for name in ("link-secret", "webhook-secret", "csrf-secret"):  # made on first use under VAR_DIR (_kept_secret)
             with contextlib.suppress(OSError):
                 found.append((self.var_dir / name).read_text(encoding="utf-8").strip())
         return sorted({value for value in found if len(value) >= 4}, key=len, reverse=True)
@@ -274,6 +274,11 @@ class Settings(BaseSettings):
     def webhook_key(self) -> bytes:
         """WEBHOOK_SECRET, or a random one kept in VAR_DIR/webhook-secret (give it to the receiving side)."""
         return (self.webhook_secret.get_secret_value() or self._kept_secret("webhook-secret")).encode()
+
+    def csrf_key(self) -> str:
+        """A random secret kept in VAR_DIR/csrf-secret: signs the web app's CSRF tokens (web.security), the same in
+        every web process."""
+        return self._kept_secret("csrf-secret")
 
     def private_var_dir(self) -> Path:
         """VAR_DIR, made if missing, readable by this user only (0700): it holds the database, secrets and Temporal's

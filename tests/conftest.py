@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-pytest_plugins = ["tests.smtp_sink"]  # the smtp_sink fixture
+pytest_plugins = ["tests.smtp_sink", "tests.login"]  # the smtp_sink and logged_in_client fixtures
 
 _VAR = Path(tempfile.mkdtemp(prefix="memberflow-test-"))
 os.environ["VAR_DIR"] = str(_VAR)

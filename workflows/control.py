@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine import clock
+from engine.access import audit
 from engine.db import session_scope
 from engine.errors import Conflict, Invalid
 from engine.journey.language import JourneyDefinition, Status
@@ -53,6 +54,8 @@ async def change_status(client: Client, settings: Settings, key: str, status: St
 def _set_status(key: str, status: Status) -> tuple[list[str], Plan]:
     with session_scope() as session:
         row, plan = live_plan(session, key)
+        if row.status != status:
+            audit.record(session, audit.JOURNEY_STATUS, key, clock.now(), status=status, was=row.status)
         set_status(row, status, clock.now())
         running = session.execute(
             select(col(JourneyEntry.workflow_id)).where(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from engine.access import audit
 from engine.errors import Conflict, NotFound, Rejected
 from engine.journey.base import Problem, ShopData
 from engine.journey.events import known_event_types
@@ -93,6 +94,8 @@ def publish(session: Session, journey: JourneyDefinition, *, now: datetime, stat
     row.live_version = version
     set_status(row, status, now)
     session.flush()
+    audit.record(session, audit.JOURNEY_PUBLISHED, row.key, now, version=version, new_version=new_version,
+                 status=row.status)  # fmt: skip
     return Published(
         journey_id=row.id, key=row.key, version=version, content_hash=plan.content_hash,
         new_version=new_version, status=row.status, warnings=[str(w) for w in journey_warnings(journey, shop)],

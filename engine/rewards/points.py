@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from engine import clock
+from engine.access import audit
 from engine.db import insert_new
 from engine.errors import Conflict, Invalid
 from engine.members.profiles import member_by_key
@@ -199,6 +200,7 @@ def load_rules(session: Session) -> PointsRules:
 
 def save_rules(session: Session, rules: PointsRules, now: datetime) -> None:
     row = session.get(ShopSetting, SETTING_KEY) or ShopSetting(key=SETTING_KEY, value={})
+    audit.record_setting_change(session, SETTING_KEY, dict(row.value), rules.model_dump(mode="json"), now)
     row.value, row.updated_at = rules.model_dump(mode="json"), now
     session.add(row)
     session.flush()

@@ -19,6 +19,7 @@ from engine.messages.message_log import SendRules, claim, mark_sent, outbox, rec
 from engine.messages.send_rules import parse_quiet_hours
 from engine.messages.templates import TemplateSpec
 from engine.models import Member
+from tests.login import sign_in
 from web.app import create_app
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
@@ -51,6 +52,7 @@ def deferred(db: None) -> int:
 @pytest.fixture
 async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     async with AsyncTestClient(app=create_app()) as test_client:
+        await sign_in(test_client, "analyst")  # the pages need a signed-in user; reading them, any role
         yield test_client
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -100,6 +101,25 @@ def printed_token(process: subprocess.Popen[bytes], log: Path, timeout: float = 
     raise AssertionError(f"memberflow up ({process.poll()}) showed no API token in {timeout} s")
 
 
+def printed_admin(log: Path) -> tuple[str, str]:
+    """The demo admin's login and password `up` shows once, on its terminal only (only an argon2 hash is kept)."""
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if found := re.match(r"Web admin: (\S+)  password: (\S+)", line):
+            return found.group(1), found.group(2)
+    raise AssertionError("memberflow up showed no admin login")
+
+
+def signed_in(base: str, login: str, password: str) -> httpx.Client:
+    """A browser of the app signed in through its login form (with the form's CSRF token)."""
+    browser = httpx.Client(base_url=base, timeout=10)
+    form = browser.get("/login").text
+    token = re.search(r'name="_csrf_token" value="([0-9a-f]+)"', form)
+    assert token is not None, form
+    answer = browser.post("/login", data={"login": login, "password": password, "_csrf_token": token.group(1)})
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
 def wait_for_tags(base: str, auth: dict[str, str], member: str, wanted: set[str], timeout: float = 30) -> set[str]:
     deadline = time.monotonic() + timeout
     tags: set[str] = set()
@@ -111,23 +131,25 @@ def wait_for_tags(base: str, auth: dict[str, str], member: str, wanted: set[str]
     raise AssertionError(f"{member} has tags {sorted(tags)} after {timeout} s, not {sorted(wanted)}")
 
 
-def wait_for_text(url: str, text: str, timeout: float = 30) -> str:
+def wait_for_text(browser: httpx.Client, url: str, text: str, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     page = ""
     while time.monotonic() < deadline:
-        page = httpx.get(url, timeout=10).text
+        page = browser.get(url).text
         if text in page:
             return page
         time.sleep(0.5)
     raise AssertionError(f"{url} does not show {text!r} after {timeout} s")
 
 
-def wait_for_any(url: str, texts: list[str], timeout: float = 30, headers: dict[str, str] | None = None) -> str:
+def wait_for_any(
+    browser: httpx.Client, url: str, texts: list[str], timeout: float = 30, headers: dict[str, str] | None = None
+) -> str:
     """The first of `texts` that `url` shows, waiting up to `timeout` seconds."""
     deadline = time.monotonic() + timeout
     page = ""
     while time.monotonic() < deadline:
-        page = httpx.get(url, headers=headers, timeout=10).text
+        page = browser.get(url, headers=headers).text
         if found := [text for text in texts if text in page]:
             return found[0]
         time.sleep(0.5)
@@ -160,15 +182,20 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
 
     health = wait_until_healthy(base, memberflow_up)
     token = printed_token(memberflow_up, tmp_path / "up.log")
-    assert not any(token.encode() in path.read_bytes() for path in (tmp_path / "var").rglob("*") if path.is_file())
+    login, password = printed_admin(tmp_path / "up.log")
+    kept = [path.read_bytes() for path in (tmp_path / "var").rglob("*") if path.is_file()]
+    assert not any(token.encode() in content or password.encode() in content for content in kept)
     members = httpx.get(f"{base}/api/members", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    home = httpx.get(base, timeout=10)
+    assert httpx.get(base, timeout=10).status_code == 302  # every page needs a signed-in user
+    browser = signed_in(base, login, password)
+    home = browser.get("/")
     temporal_ui = httpx.get(f"http://127.0.0.1:{ports['TEMPORAL_UI_PORT']}", timeout=10)
 
     assert health.json() == {"database": "ok", "temporal": "ok", "worker": "ok"}
     assert members.status_code == 200
     assert members.json()["total"] == 300
     assert "memberflow" in home.text and 'id="members-count">300<' in home.text
+    assert login == "admin" and "Admin · admin" in home.text
     assert temporal_ui.status_code == 200
     assert (tmp_path / "var" / "temporal.db").exists()  # the dev server persists under VAR_DIR
 
@@ -191,7 +218,7 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert httpx.post(f"{base}/api/members", json=new_vip, headers=auth, timeout=10).status_code == 201
     tags = wait_for_tags(base, auth, "NEW-VIP", {"新会员", "VIP_THANKED"})  # welcome and vip-thanks both ran
     assert "VIP" in tags
-    outbox = wait_for_text(f"{base}/outbox", "欢迎加入，新贵宾！")  # welcome's email, caught by the local catcher
+    outbox = wait_for_text(browser, "/outbox", "欢迎加入，新贵宾！")  # welcome's email, caught by the local catcher
     assert "vip@example.com" in outbox
 
     # The win-back and birthday journeys, swept now rather than at 10:00 and 09:00: a member silent for exactly
@@ -212,9 +239,9 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert httpx.post(f"{base}/api/orders", json=orders, headers=auth, timeout=10).status_code == 200
     for key in ("winback", "birthday"):
         assert httpx.post(f"{base}/api/journeys/{key}/sweep", headers=auth, timeout=30).status_code == 202
-    silent = wait_for_any(f"{base}/outbox", ["沉睡者甲，好久不见", "沉睡者乙，好久不见"], timeout=90)
+    silent = wait_for_any(browser, "/outbox", ["沉睡者甲，好久不见", "沉睡者乙，好久不见"], timeout=90)
     swept_on(today, silent, ["沉睡者甲，好久不见", "沉睡者乙，好久不见"])
-    greeted = wait_for_any(f"{base}/outbox", ["生日快乐，寿星甲", "生日快乐，寿星乙"], timeout=90)
+    greeted = wait_for_any(browser, "/outbox", ["生日快乐，寿星甲", "生日快乐，寿星乙"], timeout=90)
     swept_on(today, greeted, ["生日快乐，寿星甲", "生日快乐，寿星乙"])
     report = httpx.get(f"{base}/api/coupons/report", headers=auth, timeout=10).json()
     assert sum(r["issued"] for r in report if r["template"].startswith("winback")) >= 1
@@ -222,11 +249,11 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     sweep = httpx.post(f"{base}/api/journeys/ab_coupon_vs_points/sweep", headers=auth, timeout=30)
     assert sweep.status_code == 202
     members_csv = f"{base}/api/journeys/ab_coupon_vs_points/splits/offer/members.csv"
-    quiet = wait_for_any(members_csv, ["QUIET-A,", "QUIET-B,"], timeout=60, headers=auth)
+    quiet = wait_for_any(browser, members_csv, ["QUIET-A,", "QUIET-B,"], timeout=60)  # the page's link, signed in
     swept_on(today, quiet, ["QUIET-A,", "QUIET-B,"])
     ab = httpx.get(f"{base}/api/journeys/ab_coupon_vs_points/splits/offer", headers=auth, timeout=10).json()
     assert [arm["name"] for arm in ab["analysis"]["arms"]] == ["coupon20", "points300"]
-    assert "ab_coupon_vs_points" in httpx.get(f"{base}/experiments", timeout=10).text
+    assert "ab_coupon_vs_points" in browser.get("/experiments").text
     manual = httpx.post(f"{base}/api/journeys/welcome/sweep", headers=auth, timeout=10)
     assert manual.status_code == 400 and "only schedule and birthday journeys sweep" in manual.text
 
@@ -238,6 +265,7 @@ def test_up_serves_the_app_with_demo_members_then_stops_cleanly(
     assert paused.returncode == 0, paused.stderr
     assert "journey winback-30d is paused" in paused.stdout
 
+    browser.close()
     memberflow_up.send_signal(signal.SIGINT)
     memberflow_up.wait(timeout=60)
     output = (tmp_path / "up.log").read_text(encoding="utf-8", errors="replace")

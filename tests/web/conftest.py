@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar.testing import AsyncTestClient
 
+from tests.login import sign_in
 from tests.workflows.conftest import dev_server, executor, live_worker, task_queue
 from web.app import create_app
 
@@ -15,7 +16,9 @@ __all__ = ["client", "dev_server", "executor", "live_worker", "task_queue"]  # f
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    """The whole app in this process (no server, no Temporal unless a test connects one)."""
+async def client(db: None) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    """The whole app in this process (no server, no Temporal unless a test connects one), signed in as a marketer
+    through the login form (pages need a signed-in user; /api takes its token besides)."""
     async with AsyncTestClient(app=create_app()) as test_client:
+        await sign_in(test_client, "marketer")
         yield test_client

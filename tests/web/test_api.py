@@ -159,10 +159,11 @@ async def test_members_are_listed_and_searched(client: AsyncTestClient) -> None:
     assert missing.json() == {"problems": ["member M404 does not exist"]}
 
 
-async def test_openapi_schema_and_pages_are_served(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_openapi_schema_and_pages_are_served(logged_in_client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    client = logged_in_client
     await client.post("/api/members", json={"member_id": "M1", "name": "张三", "tags": ["VIP"]}, headers=AUTH)
 
-    schema = await client.get("/schema/openapi.json")
+    schema = await client.get("/schema/openapi.json", headers=AUTH)
     home = await client.get("/")
     members = await client.get("/members", params={"q": "张"})
     fragment = await client.get("/members", params={"q": "nobody"}, headers={"HX-Request": "true"})

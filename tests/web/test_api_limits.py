@@ -210,8 +210,8 @@ async def test_listing_parameters_out_of_range_are_400(
     assert await answers(await client.get(f"/api/members?{query}", headers=AUTH)) == (400, [problem])
 
 
-async def test_the_members_page_refuses_a_huge_offset(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
-    response = await client.get("/members?offset=99999999999999999999999")
+async def test_the_members_page_refuses_a_huge_offset(logged_in_client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    response = await logged_in_client.get("/members?offset=99999999999999999999999")
 
     assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
     assert page_problems(response.text) == (400, ["offset must be at most 1,000,000,000"])

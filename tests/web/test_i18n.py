@@ -22,7 +22,7 @@ from engine.messages.message_log import sign
 from engine.models import CaughtMail
 from engine.rfm.recompute import recompute
 from engine.settings import get_settings, load_settings
-from tests.integration.test_experiment_pages import assigned_shop
+from tests.web.test_experiment_pages import assigned_shop
 from web.i18n import accepted_languages, current_locale, install, negotiate, parse_locale, safe_next
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from engine import clock
+from engine.access import audit
 from engine.db import session_scope
 from engine.journey.language import read_journey_file
 from engine.journey.plan import Plan
@@ -186,6 +187,10 @@ async def test_a_sweeping_journey_gets_a_schedule_that_follows_its_status(
     assert (live.schedule.state.paused, paused.schedule.state.paused) == (False, True)
     with pytest.raises(RPCError, match="not found"):
         await schedule.describe()
+    with session_scope() as session:  # the audit log names the API token that did each
+        recorded = [(e.action, e.actor, e.detail.get("status")) for e in audit.entries(session, actor="api:API_TOKEN")]
+    assert recorded == [("journey_status", "api:API_TOKEN", "archived"), ("journey_status", "api:API_TOKEN", "paused"),
+                        ("journey_published", "api:API_TOKEN", "live")]  # fmt: skip
 
 
 async def test_a_filter_enrolls_every_member_it_selects(

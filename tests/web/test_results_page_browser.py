@@ -10,11 +10,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from tests.login import PASSWORD, ensure_user
 from tests.web.test_experiment_pages import assigned_shop
 
 pytestmark = [pytest.mark.usefixtures("db")]
@@ -54,16 +56,32 @@ def web() -> Iterator[str]:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
+    """A browser page; the test fails if anything on it broke the Content-Security-Policy (web/security.py)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-        yield browser.new_page(viewport={"width": 1200, "height": 900})
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        yield page
         browser.close()
+        assert refused == []
+
+
+def open_signed_in(page: Page, url: str) -> None:
+    """Open `url` as an analyst: the app sends the browser to its login page, and back to `url` after."""
+    user = ensure_user("analyst")
+    page.goto(url)
+    page.wait_for_url(lambda address: urlsplit(address).path == "/login")
+    page.fill("#login", user.login)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(url)
 
 
 def test_an_analyst_reads_the_results_and_switches_to_the_sequential_view(web: str, page: Page, tmp_path: Path) -> None:
     assigned_shop(tmp_path, coupon=500, points=505, buyers={"coupon": 50, "points": 90})
 
-    page.goto(f"{web}/experiments")
+    open_signed_in(page, f"{web}/experiments")
     page.click("#splits a:has-text('offer')")
     page.wait_for_url("**/experiments/offer-test/offer")
 
@@ -87,7 +105,7 @@ def test_an_analyst_reads_the_results_and_switches_to_the_sequential_view(web: s
 def test_a_sample_ratio_mismatch_is_a_red_banner(web: str, page: Page, tmp_path: Path) -> None:
     assigned_shop(tmp_path, coupon=600, points=400, buyers={"coupon": 60, "points": 40})
 
-    page.goto(f"{web}/experiments/offer-test/offer")
+    open_signed_in(page, f"{web}/experiments/offer-test/offer")
 
     banner = page.locator("#srm")
     assert banner.is_visible() and "SAMPLE-RATIO MISMATCH" in banner.inner_text()

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from engine.settings import get_settings
+from tests.login import sign_in
 from tests.workflows.conftest import Lane, load_members, tags_of
 from web.app import create_app
 from workflows.member_intelligence import SCHEDULE_ID, MemberIntelligence, sync_intelligence_schedule
@@ -22,6 +23,7 @@ async def api(live_worker: Lane) -> AsyncIterator[AsyncTestClient]:  # type: ign
     app = create_app()
     app.state.temporal_client = live_worker.client
     async with AsyncTestClient(app=app) as client:
+        await sign_in(client, "marketer")  # the pages need a signed-in user, a recompute a marketer
         yield client
 
 

@@ -1,5 +1,7 @@
 """One controller per resource."""
 
+from web.controllers.account import AccountController
+from web.controllers.admin import AdminPages
 from web.controllers.coupons import CouponController
 from web.controllers.events import EventController
 from web.controllers.experiments import ExperimentPages
@@ -15,6 +17,8 @@ from web.controllers.rfm import RfmController
 from web.controllers.tags import MemberTagController, TagRuleController
 
 __all__ = [
+    "AccountController",
+    "AdminPages",
     "CouponController",
     "EventController",
     "ExperimentPages",
