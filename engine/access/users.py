@@ -79,9 +79,9 @@ def login_of(text: str) -> str:
         try:
             return validate_email(login, check_deliverability=False).normalized.lower()
         except EmailNotValidError as exc:
-            raise Conflict([f"login '{text.strip()}' is not a valid email address: {exc}"]) from None
+            raise Invalid([f"login '{text.strip()}' is not a valid email address: {exc}"]) from None
     if not LOGIN_NAME.match(login):
-        raise NotFound([f"login '{text.strip()}' must be an email address or 1-64 letters, digits, '.', '_' or '-'"])
+        raise Invalid([f"login '{text.strip()}' must be an email address or 1-64 letters, digits, '.', '_' or '-'"])
     return login
 
 
@@ -121,8 +121,8 @@ def add_user(
     session: Session, login: str, display_name: str, role: str, password: str, now: datetime,
     locale: str | None = None,
 ) -> UserView:  # fmt: skip
-    """Add a user who can sign in at once. Raises Invalid for a bad login, role, locale or display name, a weak
-    password (400), or a login already taken (409)."""
+    """Add a user who can sign in at once. Raises Invalid for a bad login, role, locale or display name or a weak
+    password (400), Conflict for a login already taken (409)."""
     login = login_of(login)
     checked_role, checked_locale = role_of(role), locale_of(locale)
     name = " ".join(display_name.split()) or login
@@ -131,7 +131,7 @@ def add_user(
     row = {"login": login, "display_name": name, "role": checked_role, "disabled": False, "locale": checked_locale,
            "password_hash": hash_password(password), "created_at": now}  # fmt: skip
     if not insert_new(session, table_of(User), [row], "login"):
-        raise Invalid([f"a user '{login}' exists already (memberflow user list shows the users)"])
+        raise Conflict([f"a user '{login}' exists already (memberflow user list shows the users)"])
     audit.record(session, audit.USER_ADDED, login, now, role=checked_role)
     return _view(_row(session, login))
 
@@ -147,8 +147,8 @@ def list_users(session: Session) -> list[UserView]:
 
 
 def set_role(session: Session, login: str, role: str, now: datetime) -> UserView:
-    """Give `login` another role (effective on their next request). Invalid: unknown user (404), unknown role,
-    or the last active admin stepping down (409)."""
+    """Give `login` another role (effective on their next request). NotFound: unknown user (404); Invalid:
+    unknown role (400); Conflict: the last active admin stepping down (409)."""
     row, checked = _row(session, login_of(login)), role_of(role)
     if row.role == checked:
         return _view(row)
@@ -162,7 +162,7 @@ def set_role(session: Session, login: str, role: str, now: datetime) -> UserView
 
 def set_disabled(session: Session, login: str, disabled: bool, now: datetime) -> UserView:
     """Disable `login` (signed out at their next request; the row stays for the audit log) or enable them again.
-    Invalid: unknown user (404), the last active admin (409)."""
+    NotFound: unknown user (404); Conflict: the last active admin (409)."""
     row = _row(session, login_of(login))
     if row.disabled == disabled:
         return _view(row)
@@ -175,11 +175,22 @@ def set_disabled(session: Session, login: str, disabled: bool, now: datetime) ->
 
 
 def set_password(session: Session, login: str, password: str, now: datetime) -> None:
-    """Replace `login`'s password. Invalid: unknown user (404), a weak password."""
+    """Replace `login`'s password. NotFound: unknown user (404); Invalid: a weak password (400)."""
     row = _row(session, login_of(login))
     row.password_hash = hash_password(password)
     audit.record(session, audit.PASSWORD_CHANGED, row.login, now)
     session.flush()
+
+
+def set_locale(session: Session, user_id: int, locale: str | None) -> None:
+    """Save the language the user `user_id` chose in the page's switcher (a tag of LOCALES, or None for the
+    browser's), read at their next request and on other devices. Invalid for another tag; a user who is gone is
+    left alone (nothing to save it on). Not audited: a reading preference, not an access or settings change."""
+    checked = locale_of(locale)
+    row = session.get(User, user_id)
+    if row is not None and row.locale != checked:
+        row.locale = checked
+        session.flush()
 
 
 def sign_in(session: Session, login: str, password: str, now: datetime) -> SignIn:
@@ -227,7 +238,7 @@ def first_admin(session: Session, now: datetime) -> tuple[str, str] | None:
 def _row(session: Session, login: str) -> User:
     row = session.scalar(select(User).where(col(User.login) == login))
     if row is None:
-        raise Conflict([f"there is no user '{login}' (memberflow user list shows the users)"])
+        raise NotFound([f"there is no user '{login}' (memberflow user list shows the users)"])
     return row
 
 
@@ -238,7 +249,7 @@ def _keep_an_admin(session: Session, row: User, change: str) -> None:
         )
     )  # fmt: skip
     if not others and not row.disabled:
-        raise Invalid([f"'{row.login}' is the last active admin: make another user admin before you {change}"])
+        raise Conflict([f"'{row.login}' is the last active admin: make another user admin before you {change}"])
 
 
 def _verify(password_hash: str, password: str) -> bool:

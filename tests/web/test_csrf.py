@@ -1,5 +1,5 @@
 """CSRF: every form and htmx request of a signed-in browser carries the token; the bearer-token API and the signed
-links do not need it."""
+links do not need it. A refusal is told in the asker's form (web/errors.py): a page for a form, a fragment for htmx."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.login import sign_in
+from tests.web.error_pages import page_problems
 from web.app import create_app
 from web.security import CSRF_COOKIE, CSRF_HEADER
 from web.sessions import SESSION_COOKIE
@@ -27,12 +28,15 @@ async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
 
 
 async def test_a_change_without_the_token_or_with_a_forged_one_is_refused(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
-    missing = await client.post("/logout", follow_redirects=False)
-    forged = await client.post("/logout", headers={CSRF_HEADER: "0" * 128}, follow_redirects=False)
+    missing = await client.post("/logout", follow_redirects=False)  # a plain form: the refusal is a whole page
+    forged = await client.post("/segments/recompute", headers={CSRF_HEADER: "0" * 128, "HX-Request": "true"})
     still_in = await client.get("/", follow_redirects=False)
 
     assert missing.status_code == forged.status_code == 403
-    assert missing.json() == {"problems": ["CSRF token verification failed"]}
+    assert missing.text.startswith("<!doctype html>") and page_problems(missing.text) == (
+        403, ["CSRF token verification failed"]
+    )  # fmt: skip
+    assert "<html" not in forged.text and page_problems(forged.text) == (403, ["CSRF token verification failed"])
     assert still_in.status_code == 200  # nothing happened: still signed in
 
 

@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from engine.errors import Conflict, Invalid, NotFound, Refusal, Rejected, Unavailable
 from engine.settings import get_settings
+from tests.login import sign_in
 from tests.web.error_pages import page_problems
 from web.app import create_app
 
@@ -39,11 +40,13 @@ async def refuse_api(kind: FromPath[str]) -> None:
 
 @pytest.fixture
 async def refusing() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    """The real app, with a page and an API route that raise the refusal their path names."""
+    """The real app, with a page and an API route that raise the refusal their path names, signed in as an analyst
+    (the page is behind login like every page; reading it takes any role)."""
     app = create_app()
     app.register(refuse_page)
     app.register(refuse_api)
     async with AsyncTestClient(app=app) as client:
+        await sign_in(client, "analyst")
         yield client
 
 
@@ -55,7 +58,7 @@ def is_html(response: Any) -> bool:
 async def test_each_refusal_answers_its_status_in_the_askers_form(refusing: AsyncTestClient, kind: str) -> None:  # type: ignore[type-arg]
     status = KINDS[kind][1]
 
-    api = await refusing.get(f"/api/refuse/{kind}")
+    api = await refusing.get(f"/api/refuse/{kind}", headers=AUTH)
     page = await refusing.get(f"/refuse/{kind}")
     fragment = await refusing.get(f"/refuse/{kind}", headers=HTMX)
 
@@ -69,7 +72,8 @@ async def test_each_refusal_answers_its_status_in_the_askers_form(refusing: Asyn
     assert "member &lt;M1&gt; &amp; co does not exist" in page.text + fragment.text  # escaped, not markup
 
 
-async def test_real_routes_refuse_through_the_same_mapping(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_real_routes_refuse_through_the_same_mapping(logged_in_client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    client = logged_in_client
     member = await client.get("/api/members/NOPE", headers=AUTH)
     journey = await client.get("/experiments/<nope>/offer")
     agree = await client.put("/api/tag-rules/VIP", json={"tag": "VIPS", "condition": {"kind": "has_tag", "tag": "x"}},
@@ -93,9 +97,10 @@ async def test_real_routes_refuse_through_the_same_mapping(client: AsyncTestClie
 
 
 async def test_temporal_out_of_reach_is_told_in_the_recompute_button_and_on_the_api(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    logged_in_client: AsyncTestClient,  # type: ignore[type-arg]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    client = logged_in_client
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"127.0.0.1:{probe.getsockname()[1]}"

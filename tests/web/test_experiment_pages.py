@@ -51,9 +51,10 @@ def assigned_shop(tmp_path: Path, coupon: int, points: int, buyers: dict[str, in
 
 
 async def test_the_results_page_shows_arms_lift_over_time_and_method(
-    client: AsyncTestClient,
-    tmp_path: Path,  # type: ignore[type-arg]
+    logged_in_client: AsyncTestClient,  # type: ignore[type-arg]
+    tmp_path: Path,
 ) -> None:
+    client = logged_in_client
     assigned_shop(tmp_path, coupon=500, points=505, buyers={"coupon": 50, "points": 90})
 
     listing = await client.get("/experiments")
@@ -77,7 +78,8 @@ async def test_the_results_page_shows_arms_lift_over_time_and_method(
     assert sum(line.split(",")[4] == "1" for line in lines[1:]) == 140
 
 
-async def test_a_sample_ratio_mismatch_is_shown_loudly(client: AsyncTestClient, tmp_path: Path) -> None:  # type: ignore[type-arg]
+async def test_a_sample_ratio_mismatch_is_shown_loudly(logged_in_client: AsyncTestClient, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    client = logged_in_client
     assigned_shop(tmp_path, coupon=600, points=400, buyers={"coupon": 60, "points": 40})
 
     page = await client.get("/experiments/offer-test/offer")

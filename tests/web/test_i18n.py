@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient, RequestFactory
 
 import web
 from engine import clock
+from engine.access.users import list_users
 from engine.db import session_scope
 from engine.errors import SettingsError
 from engine.intake.csv_import import import_csv
@@ -22,7 +23,10 @@ from engine.messages.message_log import sign
 from engine.models import CaughtMail
 from engine.rfm.recompute import recompute
 from engine.settings import get_settings, load_settings
+from tests.login import sign_in
+from tests.web.error_pages import page_problems
 from tests.web.test_experiment_pages import assigned_shop
+from web.app import create_app
 from web.i18n import accepted_languages, current_locale, install, negotiate, parse_locale, safe_next
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
@@ -66,11 +70,12 @@ PAGES = [
 @pytest.mark.usefixtures("shop")
 @pytest.mark.parametrize(("path", "chinese", "english"), PAGES)
 async def test_every_page_speaks_the_language_the_browser_asks_for(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    logged_in_client: AsyncTestClient,  # type: ignore[type-arg]
     path: str,
     chinese: str,
     english: str,
 ) -> None:
+    client = logged_in_client
     with clock.pinned(MOMENT):
         in_chinese = await client.get(path, headers=CHINESE)
         in_english = await client.get(path, headers=ENGLISH)
@@ -83,7 +88,8 @@ async def test_every_page_speaks_the_language_the_browser_asks_for(
 
 @pytest.mark.database
 @pytest.mark.usefixtures("shop")
-async def test_a_fragment_speaks_the_pages_language(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_a_fragment_speaks_the_pages_language(logged_in_client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    client = logged_in_client
     chinese = await client.get("/members", params={"q": "nobody"}, headers={**CHINESE, "HX-Request": "true"})
     english = await client.get("/members", params={"q": "nobody"}, headers={**ENGLISH, "HX-Request": "true"})
 
@@ -94,8 +100,9 @@ async def test_a_fragment_speaks_the_pages_language(client: AsyncTestClient) -> 
 @pytest.mark.database
 @pytest.mark.usefixtures("shop")
 async def test_money_numbers_percentages_and_dates_are_written_the_languages_way(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    logged_in_client: AsyncTestClient,  # type: ignore[type-arg]
 ) -> None:
+    client = logged_in_client
     with clock.pinned(MOMENT):
         pages = {
             language: [(await client.get(path, headers=headers)).text
@@ -118,7 +125,10 @@ async def test_money_numbers_percentages_and_dates_are_written_the_languages_way
 
 
 @pytest.mark.database
-async def test_the_switcher_sets_a_cookie_that_wins_over_the_browser(client: AsyncTestClient, db: None) -> None:  # type: ignore[type-arg]
+async def test_the_switcher_sets_a_cookie_that_wins_over_the_browser(
+    logged_in_client: AsyncTestClient, db: None
+) -> None:  # type: ignore[type-arg]
+    client = logged_in_client
     switched = await client.get("/locale", params={"to": "zh-CN", "next": "/members?q=张"}, follow_redirects=False)
     chinese = await client.get("/members", headers=ENGLISH)
     back = await client.get("/locale", params={"to": "en", "next": "/outbox"}, follow_redirects=False)
@@ -142,15 +152,37 @@ async def test_the_switcher_goes_back_only_to_this_site(client: AsyncTestClient,
 
 
 async def test_the_switcher_names_a_language_it_does_not_speak(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
-    response = await client.get("/locale", params={"to": "fr"})
+    response = await client.get("/locale", params={"to": "fr"}, headers=CHINESE)
 
-    assert response.status_code == 400
-    assert "to 'fr' is not a language of memberflow; use zh-CN or en" in response.text
+    assert response.status_code == 400 and '<html lang="zh-CN">' in response.text and "请求无效" in response.text
+    assert page_problems(response.text) == (400, ["to 'fr' is not a language of memberflow; use zh-CN or en"])
+
+
+@pytest.mark.database
+async def test_the_switcher_answers_on_the_login_page_and_keeps_a_users_choice(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+) -> None:
+    login = await client.get("/login", headers=ENGLISH)
+    visitor = await client.get("/locale", params={"to": "zh-CN", "next": "/login"}, follow_redirects=False)
+    user = await sign_in(client, "marketer")
+    switched = await client.get("/locale", params={"to": "en", "next": "/members"}, follow_redirects=False)
+    async with AsyncTestClient(app=create_app()) as other_device:  # no cookie, no session of the first
+        await sign_in(other_device, "marketer")
+        elsewhere = await other_device.get("/members", headers=CHINESE)
+
+    assert '<a href="/locale?to=zh-CN&amp;next=%2Flogin"' in login.text and "Sign in" in login.text
+    assert (visitor.status_code, visitor.headers["location"]) == (303, "/login")  # no sign-in needed
+    assert visitor.headers["set-cookie"].startswith("locale=zh-CN;")
+    assert switched.status_code == 303 and switched.headers["location"] == "/members"
+    with session_scope() as session:
+        assert [u.locale for u in list_users(session) if u.id == user.id] == ["en"]  # saved on the user
+    assert '<html lang="en">' in elsewhere.text and "Search id, name, email, phone, city" in elsewhere.text
 
 
 @pytest.mark.database
 @pytest.mark.usefixtures("db")
-async def test_concurrent_requests_in_two_languages_never_mix(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_concurrent_requests_in_two_languages_never_mix(logged_in_client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    client = logged_in_client
     asks = [CHINESE if n % 2 else ENGLISH for n in range(24)]
 
     answers = await asyncio.gather(*(client.get("/outbox", headers=headers) for headers in asks))
@@ -163,9 +195,10 @@ async def test_concurrent_requests_in_two_languages_never_mix(client: AsyncTestC
 @pytest.mark.database
 @pytest.mark.usefixtures("db")
 async def test_without_any_choice_the_shops_default_language_is_used(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    logged_in_client: AsyncTestClient,  # type: ignore[type-arg]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    client = logged_in_client
     monkeypatch.setenv("DEFAULT_LOCALE", "zh-CN")
     get_settings.cache_clear()
     try:
@@ -210,10 +243,10 @@ def test_a_request_reads_its_session_and_user_before_its_cookie() -> None:
     factory = RequestFactory()
     by_cookie = factory.get("/", headers={"Cookie": "locale=zh-CN", "Accept-Language": "en"})
     by_user = factory.get("/", headers={"Cookie": "locale=zh-CN"})
-    by_user.scope["user"] = SimpleNamespace(preferred_locale="en")  # type: ignore[typeddict-unknown-key]
+    by_user.scope["user"] = SimpleNamespace(locale="en")  # type: ignore[typeddict-unknown-key]
     by_session = factory.get("/", headers={"Cookie": "locale=en"})
     by_session.scope["session"] = {"locale": "zh-CN"}  # type: ignore[typeddict-unknown-key]
-    by_session.scope["user"] = SimpleNamespace(preferred_locale="en")  # type: ignore[typeddict-unknown-key]
+    by_session.scope["user"] = SimpleNamespace(locale="en")  # type: ignore[typeddict-unknown-key]
 
     assert (current_locale(by_cookie), current_locale(by_user), current_locale(by_session)) == ("zh_CN", "en", "zh_CN")
     assert current_locale(None) == "en"  # outside a request: DEFAULT_LOCALE (en in the tests)

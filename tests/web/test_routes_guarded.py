@@ -13,8 +13,8 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
-from tests.web.test_experiment_pages import assigned_shop
 from tests.login import csrf_token, sign_in
+from tests.web.test_experiment_pages import assigned_shop
 from web.access import PUBLIC, SAFE_METHODS, allowed_roles
 from web.app import create_app
 from web.security import CSRF_HEADER
