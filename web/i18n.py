@@ -92,9 +92,9 @@ def negotiate(choices: Iterable[str | None], accept_language: str, default: str)
 
 def current_locale(connection: ASGIConnection[Any, Any, Any, Any] | None) -> str:
     """The locale (one of LOCALES) of this request, negotiated once and kept in its scope state: the session's
-    `locale` (set by the switcher), the logged-in user's `preferred_locale`, the `locale` cookie, Accept-Language,
-    then DEFAULT_LOCALE. Without a request (a template rendered outside one): DEFAULT_LOCALE. Pages use it to pick
-    the registry's words for a block in this language."""
+    `locale` (set by the switcher), the signed-in user's saved `locale` (users.locale), the `locale` cookie,
+    Accept-Language, then DEFAULT_LOCALE. Without a request (a template rendered outside one): DEFAULT_LOCALE.
+    Pages use it to pick the registry's words for a block in this language."""
     default = get_settings().default_locale
     if connection is None:
         return parse_locale(default) or LOCALES[0]
@@ -104,7 +104,7 @@ def current_locale(connection: ASGIConnection[Any, Any, Any, Any] | None) -> str
         user = connection.scope.get("user")
         choices = (
             session.get(SESSION_KEY) if isinstance(session, dict) else None,
-            getattr(user, "preferred_locale", None),
+            getattr(user, "locale", None),
             connection.cookies.get(COOKIE),
         )
         known = state["memberflow.locale"] = negotiate(choices, connection.headers.get("accept-language", ""), default)

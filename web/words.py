@@ -1,6 +1,7 @@
 """The words pages show for values memberflow stores in English or as permanent names (message statuses, channels,
-A/B decisions, RFM segment names): each value's English words, marked for pybabel and translated when shown
-(web/i18n.py's `word` filter). The stored values themselves never change: journeys and the API use them."""
+A/B decisions, RFM segment names, roles) or takes from a standard (HTTP reason phrases): each value's English words,
+marked for pybabel and translated when shown (web/i18n.py's `word` filter). The stored values themselves never
+change: journeys and the API use them."""
 
 from __future__ import annotations
 
@@ -46,4 +47,22 @@ WORDS: dict[str, str] = {
     "Hibernating": N_("Hibernating"),
     "Lost": N_("Lost"),
     "no purchase": N_("No purchase"),
+    # users' roles (engine.access.users.Role), as the header shows who is signed in
+    "admin": N_("admin"),
+    "marketer": N_("marketer"),
+    "analyst": N_("analyst"),
+    # the reason phrases of the statuses an error page or fragment names (web/errors.py; http.HTTPStatus's words)
+    "Bad Request": N_("Bad Request"),
+    "Unauthorized": N_("Unauthorized"),
+    "Forbidden": N_("Forbidden"),
+    "Not Found": N_("Not Found"),
+    "Method Not Allowed": N_("Method Not Allowed"),
+    "Conflict": N_("Conflict"),
+    "Request Entity Too Large": N_("Request Entity Too Large"),
+    "Unsupported Media Type": N_("Unsupported Media Type"),
+    "Unprocessable Entity": N_("Unprocessable Entity"),
+    "Too Many Requests": N_("Too Many Requests"),
+    "Internal Server Error": N_("Internal Server Error"),
+    "Service Unavailable": N_("Service Unavailable"),
+    "Error": N_("Error"),
 }

@@ -18,12 +18,17 @@ from engine.access.audit import Actor, acting_as
 from engine.access.users import SignIn, UserView, sign_in
 from engine.db import session_scope
 from web.access import PUBLIC, safe_next
+from web.i18n import translator
 from web.security import LOGIN_ATTEMPTS, login_rate_limit
 from web.sessions import sign_in_session
+from web.words import N_
 
 Next = Annotated[str | None, Parameter(max_length=2000, description="Where to go after signing in (a path here)")]
-WRONG = "Unknown login or wrong password."
-DISABLED = "This account is disabled: ask an admin."
+# The login page's sentences, in English as written; shown in the page's language (translated in _login_page).
+WRONG = N_("Unknown login or wrong password.")
+DISABLED = N_("This account is disabled: ask an admin.")
+TOO_MANY = N_("Too many sign-in attempts from your address (%(attempts)s a minute): wait a minute, then try again.")
+EXPIRED = N_("The sign-in form had expired (or cookies are blocked): try again.")
 
 
 @dataclass
@@ -33,24 +38,25 @@ class LoginForm:
     next: str = "/"
 
 
-def _login_page(next_: str | None, *, error: str | None = None, login: str = "", status_code: int = 200,
-                headers: dict[str, str] | None = None) -> Template:  # fmt: skip
-    context = {"next": safe_next(next_), "error": error, "login": login}
+def _login_page(request: Request[Any, Any, Any], next_: str | None, *, error: str | None = None, login: str = "",
+                status_code: int = 200, headers: dict[str, str] | None = None) -> Template:  # fmt: skip
+    """The login page; `error` (one of this module's sentences) in the request's language, LOGIN_ATTEMPTS filled in."""
+    shown = None if error is None else translator(request).gettext(error) % {"attempts": LOGIN_ATTEMPTS}
+    context = {"next": safe_next(next_), "error": shown, "login": login}
     return Template("login.html", context=context, status_code=status_code, headers=headers)
 
 
-def _too_many_attempts(_: Request[Any, Any, Any], exc: TooManyRequestsException) -> Template:
+def _too_many_attempts(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Template:
     """429: the login page saying to wait, and when (Retry-After, from the rate limit's reset)."""
     headers = dict(exc.headers or {})
     if reset := headers.get("RateLimit-Reset"):
         headers["Retry-After"] = reset
-    error = f"Too many sign-in attempts from your address ({LOGIN_ATTEMPTS} a minute): wait a minute, then try again."
-    return _login_page(None, error=error, status_code=429, headers=headers)
+    return _login_page(request, None, error=TOO_MANY, status_code=429, headers=headers)
 
 
-def _form_expired(_: Request[Any, Any, Any], exc: PermissionDeniedException) -> Template:
+def _form_expired(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Template:
     """403 from the CSRF check: the form came without its token (an old tab, cookies blocked)."""
-    return _login_page(None, error="The sign-in form had expired (or cookies are blocked): try again.", status_code=403)
+    return _login_page(request, None, error=EXPIRED, status_code=403)
 
 
 class AccountController(Controller):
@@ -60,7 +66,7 @@ class AccountController(Controller):
     async def login_page(self, request: Request[Any, Any, Any], next: Next = None) -> Template | Redirect:
         if request.scope.get("user") is not None:
             return Redirect(safe_next(next), status_code=302)
-        return _login_page(next)
+        return _login_page(request, next)
 
     @post(
         "/login", opt={PUBLIC: "the sign-in form"}, middleware=[login_rate_limit().middleware],
@@ -74,7 +80,7 @@ class AccountController(Controller):
         outcome = await asyncio.to_thread(_sign_in, data.login, data.password)
         if outcome.user is None:
             error = DISABLED if outcome.refusal == "disabled" else WRONG
-            return _login_page(data.next, error=error, login=data.login[:254], status_code=401)
+            return _login_page(request, data.next, error=error, login=data.login[:254], status_code=401)
         sign_in_session(request, outcome.user)
         return Redirect(safe_next(data.next), status_code=303)
 
