@@ -1,7 +1,7 @@
 """Who may use which route: the one guard the whole app runs (`access_guard`, set on the app in web/app.py).
 
-- Routes marked public (opt PUBLIC: the health check, the signed message links, static files, the login page)
-  answer anyone.
+- Routes marked public (opt PUBLIC: the health check, the signed message links, static files, the login page, the
+  language switcher) answer anyone.
 - /api/* answers an API token (web.auth.require_api_token); a signed-in browser may read it (GET), e.g. the A/B
   members CSV an analyst downloads from the experiments page, but changes through /api need the token (the API
   is exempt from CSRF checks, which a browser session needs). The OpenAPI schema (/schema/…) answers a token too.

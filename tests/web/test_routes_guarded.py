@@ -21,12 +21,13 @@ from web.security import CSRF_HEADER
 
 pytestmark = [pytest.mark.database, pytest.mark.usefixtures("db")]
 
-# The only routes anyone may call: the health check, the signed message links, static files, signing in and out.
+# The only routes anyone may call: the health check, the signed message links, static files, signing in and out,
+# and the language switcher (on the login page too).
 PUBLIC_ROUTES = {
     ("/api/health", "GET"),
     ("/u/{token:str}", "GET"), ("/u/{token:str}", "POST"), ("/o/{token:str}", "GET"), ("/c/{token:str}", "GET"),
     ("/static/{file_path:path}", "GET"), ("/static/{file_path:path}", "HEAD"),
-    ("/login", "GET"), ("/login", "POST"), ("/logout", "POST"),
+    ("/login", "GET"), ("/login", "POST"), ("/logout", "POST"), ("/locale", "GET"),
 }  # fmt: skip
 ADMIN_ROUTES = {("/admin/audit", "GET")}
 ARGUMENT = re.compile(r"\{(\w+):(\w+)\}")
