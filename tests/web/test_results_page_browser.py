@@ -67,9 +67,9 @@ def page() -> Iterator[Page]:
         assert refused == []
 
 
-def open_signed_in(page: Page, url: str) -> None:
-    """Open `url` as an analyst: the app sends the browser to its login page, and back to `url` after."""
-    user = ensure_user("analyst")
+def open_signed_in(page: Page, url: str, role: str = "analyst") -> None:
+    """Open `url` as a `role` user: the app sends the browser to its login page, and back to `url` after."""
+    user = ensure_user(role)
     page.goto(url)
     page.wait_for_url(lambda address: urlsplit(address).path == "/login")
     page.fill("#login", user.login)
@@ -114,6 +114,7 @@ def test_a_sample_ratio_mismatch_is_a_red_banner(web: str, page: Page, tmp_path:
 
 
 def test_refusals_are_shown_on_a_page_and_inside_an_htmx_form(web: str, page: Page) -> None:
+    open_signed_in(page, f"{web}/segments", "marketer")  # a marketer may start a recompute
     missing = page.goto(f"{web}/experiments/nope/offer")
 
     assert missing is not None and missing.status == 404
