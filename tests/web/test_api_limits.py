@@ -277,3 +277,14 @@ async def test_a_missing_body_is_named_as_such(client: AsyncTestClient) -> None:
     assert await answers(put) == (400, said)
     assert await answers(redeliver) == (400, said)
     assert count(TagRule) == 0
+
+
+async def test_redelivery_refuses_a_misspelt_key_and_ids_below_one(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    """Without `event_ids` every event set aside is delivered again: a misspelt key must not mean that."""
+    misspelt = await client.post("/api/events/undelivered/redeliver", json={"ids": [7]}, headers=AUTH)
+    negative = await client.post("/api/events/undelivered/redeliver", json={"event_ids": [-1]}, headers=AUTH)
+
+    status, said = await answers(misspelt)
+    assert status == 400 and any("ids" in problem for problem in said), said
+    status, said = await answers(negative)
+    assert status == 400 and any("event_ids" in problem and "1" in problem for problem in said), said
