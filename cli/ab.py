@@ -14,6 +14,7 @@ from rich.console import Console
 from cli.output import print_table
 from engine.ab.analysis import AnalysisRequest, AnalysisResult, analyze
 from engine.errors import Invalid
+from engine.intake.csv_import import read_shop_text
 from engine.intake.records import problems_of
 
 ab_app = typer.Typer(help="A/B tests: which arm won, with the statistics to trust it.")
@@ -28,7 +29,7 @@ def ab_analyze(
 ) -> None:
     """Compare every arm with the control from counts (users and conversions, or users, sum and sum_squares)."""
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
+        raw = json.loads(read_shop_text(file))
     except (OSError, ValueError) as exc:
         raise Invalid([f"{file}: cannot read it as JSON: {exc}"]) from None
     try:

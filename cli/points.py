@@ -73,6 +73,7 @@ def points_rules(
     point_value)."""
     from engine import clock
     from engine.db import session_scope
+    from engine.intake.csv_import import read_shop_text
     from engine.rewards.points import PointsRules, load_rules, save_rules
 
     if file is None:
@@ -80,7 +81,7 @@ def points_rules(
             print(load_rules(session).model_dump_json(indent=2))
         return
     try:
-        rules = PointsRules.model_validate(load_yaml(file.read_text(encoding="utf-8")))
+        rules = PointsRules.model_validate(load_yaml(read_shop_text(file)))
     except (OSError, yaml.YAMLError) as exc:
         raise Invalid([f"{file}: cannot read it: {exc}"]) from None
     except ValidationError as exc:

@@ -11,7 +11,9 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # one API request body
 MAX_BATCH = 1000  # records in one API list (members, orders, events)
@@ -62,6 +64,23 @@ def check_line(value: str) -> str:
     if found := _CONTROL.search(value):
         raise ValueError(f"contains a line break or another control character (U+{ord(found.group()):04X})")
     return value
+
+
+def check_tag(value: str) -> str:
+    """`value` if it can name a tag: one line (check_line), not blank, no spaces at either end (' VIP' and 'VIP'
+    would be two tags that read alike), and no U+FFFD (what bytes that were not UTF-8 became on the way in)."""
+    check_line(value)
+    if not value.strip():
+        raise ValueError("is blank: name the tag")
+    if value != value.strip():
+        raise ValueError(f"'{value}' has spaces at its start or end")
+    if "\ufffd" in value:
+        raise ValueError(f"'{value}' contains U+FFFD, what bytes that were not UTF-8 text became")
+    return value
+
+
+# A tag name wherever one is given (tag rules, blocks, conditions, tags by hand); lengths stay with each field.
+TagText = Annotated[str, AfterValidator(check_tag)]
 
 
 def nul_paths(value: Any, path: str = "") -> Iterator[str]:

@@ -13,13 +13,14 @@ from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult
+from engine.limits import TagText
 from engine.members.tags import add_tag
 from engine.models import Member
 
 
 class AddTag(BlockBase):
     type: Literal["add_tag"] = "add_tag"
-    tag: Annotated[str, zh("标签", "要打上的标签名称，例如 VIP_THANKED。")] = Field(
+    tag: Annotated[TagText, zh("标签", "要打上的标签名称，例如 VIP_THANKED。")] = Field(
         min_length=1, max_length=64, title="Tag", description="The tag to give, e.g. VIP_THANKED."
     )
 

@@ -13,13 +13,14 @@ from engine.journey.base import BlockBase, Category, JourneyRunContext
 from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import ActionInput, ActionResult
+from engine.limits import TagText
 from engine.members.tags import remove_tag
 from engine.models import Member
 
 
 class RemoveTag(BlockBase):
     type: Literal["remove_tag"] = "remove_tag"
-    tag: Annotated[str, zh("标签", "要移除的标签名称，例如 WINBACK。")] = Field(
+    tag: Annotated[TagText, zh("标签", "要移除的标签名称，例如 WINBACK。")] = Field(
         min_length=1, max_length=64, title="Tag", description="The tag to take away, e.g. WINBACK."
     )
 

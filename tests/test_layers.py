@@ -7,6 +7,7 @@ and under TYPE_CHECKING count, since a cycle dodged that way is a cycle still.
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from itertools import pairwise
 from pathlib import Path
@@ -101,3 +102,21 @@ def test_the_connectors_contract_forbids_every_engine_module_but_four() -> None:
 
     assert set(connectors["forbidden_modules"]) == engine.find_children("engine") - CONNECTORS_MAY_IMPORT
     assert not any("ignore_imports" in contract for contract in contracts)
+
+
+def test_the_unit_lane_starts_no_process() -> None:
+    """tests/unit runs in-process only (no subprocess, multiprocessing or os.system): tests that start `memberflow`
+    or a server live in tests/integration or tests/workflows."""
+    starters = {"subprocess", "multiprocessing", "pty"}
+    found = []
+    for path in sorted((Path(__file__).parent / "unit").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [alias.name for alias in node.names] if isinstance(node, ast.Import)
+                else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            )  # fmt: skip
+            found += [f"{path.name}: imports {name}" for name in names if name.split(".")[0] in starters]
+            if isinstance(node, ast.Attribute) and node.attr in {"system", "popen", "fork", "spawnv", "execv"}:
+                found.append(f"{path.name}: calls os.{node.attr}")
+    assert found == []

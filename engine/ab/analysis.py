@@ -24,8 +24,12 @@ class ArmCounts(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     users: int = Field(ge=0)
     conversions: int | None = Field(None, ge=0, description="conversion: members who converted")
-    sum: float | None = Field(None, description="revenue: the arm's total revenue")
-    sum_squares: float | None = Field(None, ge=0, description="revenue: the sum of each member's revenue squared")
+    # Bounded so that sum² and the variance stay finite floats (1e18² = 1e36, far below 1.8e308): a shop's revenue
+    # is below 1e12 (engine.limits), so the bounds refuse only numbers no shop has.
+    sum: float | None = Field(None, ge=-1e18, le=1e18, description="revenue: the arm's total revenue")
+    sum_squares: float | None = Field(
+        None, ge=0, le=1e36, description="revenue: the sum of each member's revenue squared"
+    )
 
 
 class AnalysisRequest(BaseModel):

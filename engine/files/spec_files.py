@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import Invalid
 from engine.files.yaml_budget import load_yaml
+from engine.intake.csv_import import read_shop_text
 from engine.limits import nul_problem
 
 S = TypeVar("S", bound=BaseModel)
@@ -18,7 +19,7 @@ S = TypeVar("S", bound=BaseModel)
 def read_specs(file: Path, model: type[S], noun: str) -> list[S]:
     """Every definition in the file, or Invalid naming each problem as `file: noun N.field: reason`."""
     try:
-        raw = load_yaml(file.read_text(encoding="utf-8"))
+        raw = load_yaml(read_shop_text(file))
     except (OSError, yaml.YAMLError) as exc:
         raise Invalid([f"{file}: cannot read it: {exc}"]) from None
     if problem := nul_problem(raw):

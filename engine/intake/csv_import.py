@@ -217,6 +217,16 @@ def text_encoding(path: Path, asked: str | None = None) -> str:
     return "utf-8-sig" if codec == "utf-8" and bom else codec
 
 
+def read_shop_text(path: Path) -> str:
+    """The whole text of a file a marketer wrote (a YAML journey, rules, coupon templates): UTF-8 with or without
+    BOM, or GB18030 (the default of Chinese Windows), detected as `text_encoding` does. Raises Invalid naming the
+    file (and the line when it decodes in neither) instead of a UnicodeDecodeError."""
+    try:
+        return path.read_text(encoding=text_encoding(path))
+    except OSError as exc:
+        raise Invalid([f"{path}: cannot read it: {exc.strerror}"]) from None
+
+
 def _encoding_of(path: Path, asked: str | None) -> tuple[str, str, bytes]:
     """(codec, name to show, byte-order mark to drop) for a file, checked line by line over the whole file.
 

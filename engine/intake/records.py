@@ -37,6 +37,7 @@ from engine.limits import (
     check_line,
     check_moment,
     check_properties,
+    check_tag,
 )
 from engine.settings import get_settings, is_time_zone
 
@@ -46,6 +47,8 @@ BUILT_IN_EVENT_TYPES = (
 CHANNELS = ("online", "store", "mini-program")
 
 # What Excel makes of a long number in a cell it thinks numeric, e.g. 13800138000 -> 1.38001E+10.
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_ONE_PHONE = re.compile(r"[\d\s+\-().]+")  # \d: full-width digits too, which phonenumbers reads
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+$")
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _GENDERS = {
@@ -128,6 +131,8 @@ def _consent(value: object) -> object:
     value = _text(value)
     if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):  # JSON's 1 and 0, as the CSV's "1" and "0"
+        return value == 1
     if value in _YES or value in _NO:
         return value in _YES
     raise ValueError(f"'{value}' is not true or false (yes/no, 1/0 and 是/否 are understood too)")
@@ -136,7 +141,7 @@ def _consent(value: object) -> object:
 Consent = Annotated[
     bool | None,
     BeforeValidator(_consent),
-    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": [*_YES, *_NO]}, {"type": "null"}]}),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": [*_YES, *_NO, 1, 0]}, {"type": "null"}]}),
 ]
 
 
@@ -163,6 +168,13 @@ def parse_phone(value: str, region: str) -> str:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         raise ValueError(f"'{value}' is not a phone number") from None
+    if number.extension or not _ONE_PHONE.fullmatch(value):
+        # phonenumbers reads the first number of "13800138006;13800138007" and keeps "ext. 5" apart: storing either
+        # would silently drop what the shop wrote.
+        raise ValueError(
+            f"'{value}' is not one phone number: write one number, digits with spaces, +, -, ( ) or . only "
+            "(no second number, no extension)"
+        )
     if not phonenumbers.is_valid_number(number):
         raise ValueError(f"'{value}' is not a valid phone number for {region} or with its +country code")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -270,7 +282,7 @@ class MemberRecord(_Record):
         if isinstance(value, list):
             if any(not isinstance(name, str) for name in value):
                 raise ValueError("are not all text: give a list of tag names")
-            names = [check_line(name.strip()) for name in value if name.strip()]
+            names = [check_tag(name.strip()) for name in value if name.strip()]
             if too_long := [name for name in names if len(name) > MAX_KEY]:
                 raise ValueError(f"'{too_long[0][:MAX_KEY]}…' is longer than {MAX_KEY} characters")
             names = list(dict.fromkeys(names))
@@ -322,6 +334,8 @@ def parse_amount(value: object) -> Decimal:
     text = str(value).strip()
     if len(text) > 40:
         raise ValueError(f"'{text[:20]}…' is too long for an amount")
+    if not _DECIMAL.fullmatch(text):  # Decimal() also takes "١٢" (Arabic-Indic digits) and "1_000"
+        raise ValueError(f"'{value}' is not a number: write ASCII digits with a '.' for cents, e.g. 1234.50")
     try:
         amount = Decimal(text)
     except InvalidOperation:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.errors import Invalid
 from engine.files.yaml_budget import load_yaml
+from engine.intake.csv_import import read_shop_text
 from engine.journey.events import EventMatch, Goal, PropertyFilter
 from engine.journey.registry import Block, Condition
 from engine.journey.timing import TimeOfDay
@@ -104,10 +105,7 @@ class JourneyDefinition(_Setting):
 
 def read_journey_file(path: Path) -> Any:
     """Raw data of a .yaml/.yml/.json journey file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise Invalid([f"{path}: {exc.strerror}"]) from None
+    text = read_shop_text(path)  # UTF-8 or GB18030; Invalid naming the file otherwise
     try:
         data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:

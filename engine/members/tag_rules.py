@@ -24,6 +24,7 @@ from engine.journey.events import known_event_types
 from engine.journey.facts import MemberFacts
 from engine.journey.registry import Condition
 from engine.journey.validate import condition_problems, entry_condition_problems
+from engine.limits import TagText
 from engine.members.tags import add_tag, remove_tag
 from engine.models import Member, MemberTag, Tag, TagRule, TagRuleFailure, table_of
 
@@ -36,7 +37,7 @@ class TagRuleSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", defer_build=True)  # holds a condition (engine.journey.registry)
 
-    tag: str = Field(min_length=1, max_length=64, description="e.g. 消费满3次")
+    tag: TagText = Field(min_length=1, max_length=64, description="e.g. 消费满3次")
     condition: Condition
     description: str | None = Field(None, max_length=200)
     active: bool = True

@@ -10,11 +10,12 @@ from pydantic import Field
 from engine.journey.base import ConditionBase, ShopData
 from engine.journey.facts import MemberFacts
 from engine.journey.metadata import ConditionCategory, Words, zh
+from engine.limits import TagText
 
 
 class HasTag(ConditionBase):
     kind: Literal["has_tag"] = "has_tag"
-    tag: Annotated[str, zh("标签", "要判断的标签，例如 VIP。")] = Field(
+    tag: Annotated[TagText, zh("标签", "要判断的标签，例如 VIP。")] = Field(
         min_length=1, max_length=64, title="Tag", description="The tag to look for, e.g. VIP."
     )
 

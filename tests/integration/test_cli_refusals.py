@@ -33,3 +33,14 @@ def test_a_refusal_is_one_error_line_per_problem_and_exit_2(tmp_path: Path) -> N
         f"error: {rules}: rule {n}.condition.total_spend.amount: Input should be greater than or equal to 0"
         for n in (0, 1)
     ])  # fmt: skip
+
+
+def test_memberflow_refuses_to_start_with_invalid_settings() -> None:
+    env = {**os.environ, "SHOP_TIMEZONE": "Mars/Olympus", "TEMPORAL_DEV_PORT": "70000"}
+
+    result = subprocess.run([sys.executable, "-m", "cli", "up"], env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2
+    assert "setting: SHOP_TIMEZONE 'Mars/Olympus' is not an IANA time zone name" in result.stderr
+    assert "setting: TEMPORAL_DEV_PORT 70000 is not a TCP port between 1 and 65535." in result.stderr
+    assert "Traceback" not in result.stderr

@@ -54,8 +54,10 @@ def test_channels_are_normalised(given: str, stored: str) -> None:
     [
         ("-0.01", "amount '-0.01' is negative"),
         ("12.345", "amount '12.345' has more than two decimal places"),
-        ("12,50", "amount '12,50' is not a number"),
-        ("NaN", "amount 'NaN' is not a number"),
+        *[
+            (text, f"amount '{text}' is not a number: write ASCII digits with a '.' for cents, e.g. 1234.50")
+            for text in ("12,50", "NaN", "١٢", "1_000", "１２", "Infinity")
+        ],
         ("1e13", "amount '1e13' is too large for one order (the limit is 10^12)"),
         ("1e30", "amount '1e30' is too large for one order (the limit is 10^12)"),
         ("1" * 50, "amount '11111111111111111111…' is too long for an amount"),
@@ -173,6 +175,14 @@ def test_phone_numbers_are_stored_in_e164_read_in_the_shop_region(phone: str, st
         ),
         ("call me", "phone 'call me' is not a phone number"),
         ("12345", "phone '12345' is not a valid phone number for CN or with its +country code"),
+        *[
+            (
+                junk,
+                f"phone '{junk}' is not one phone number: write one number, digits with spaces, +, -, ( ) or . "
+                "only (no second number, no extension)",
+            )
+            for junk in ("13800138006;13800138007", "13800138000 ext. 5", "+86 138 0013 8000 x12", "13800138000/7")
+        ],
     ],
 )
 def test_scientific_notation_and_junk_phones_are_refused(phone: str, problem: str) -> None:
@@ -271,3 +281,33 @@ def test_event_properties_may_hold_line_breaks() -> None:
     event = EventRecord.model_validate({"member_id": "M1", "type": "review", "properties": {"text": "好\n很好"}})
 
     assert event.properties == {"text": "好\n很好"}
+
+
+@pytest.mark.parametrize(
+    ("tags", "problem"),
+    [
+        (["VIP", "a\ufffdb"], "tags 'a\ufffdb' contains U+FFFD, what bytes that were not UTF-8 text became"),
+        ("VIP|老\n客", "tags contains a line break or another control character (U+000A)"),
+    ],
+)
+def test_member_tags_are_checked_as_tags(tags: object, problem: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        MemberRecord.model_validate({"member_id": "M1", "tags": tags}, context={"region": "CN"})
+
+    assert problems_of(raised.value) == [problem]
+
+
+@pytest.mark.parametrize(("given", "consent"), [(1, True), (0, False), ("1", True), ("否", False), (True, True)])
+def test_consent_takes_json_and_csv_words_for_yes_and_no(given: object, consent: bool) -> None:
+    record = MemberRecord.model_validate({"member_id": "M1", "email_consent": given}, context={"region": "CN"})
+
+    assert record.email_consent is consent
+
+
+def test_consent_refuses_other_numbers_naming_the_words() -> None:
+    with pytest.raises(ValidationError) as raised:
+        MemberRecord.model_validate({"member_id": "M1", "email_consent": 2}, context={"region": "CN"})
+
+    assert problems_of(raised.value) == [
+        "email_consent '2' is not true or false (yes/no, 1/0 and 是/否 are understood too)"
+    ]

@@ -94,6 +94,17 @@ async def test_a_tag_rule_path_and_body_must_agree_and_tags_are_at_most_64(clien
         assert sorted(session.scalars(select(TagRule.tag))) == ["老客", "高价值"]
 
 
+async def test_a_tag_is_never_blank_padded_or_made_of_broken_bytes(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    blank = await client.put("/api/tag-rules/%20", json=RULE, headers=AUTH)
+    broken = await client.put("/api/tag-rules/a%FFb", json=RULE, headers=AUTH)
+    padded = await client.post("/api/members/M1/tags", json={"tag": " VIP"}, headers=AUTH)
+
+    assert blank.status_code == 400, blank.text
+    assert broken.status_code == 400, broken.text
+    assert await answers(padded) == (400, ["tag ' VIP' has spaces at its start or end"])
+    assert count(TagRule) == 0
+
+
 async def test_a_coupon_template_path_and_body_must_agree(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
     template = {"name": "满50减5", "kind": "amount_off", "amount_off": 5, "valid_days": 3}
 
@@ -277,3 +288,14 @@ async def test_a_missing_body_is_named_as_such(client: AsyncTestClient) -> None:
     assert await answers(put) == (400, said)
     assert await answers(redeliver) == (400, said)
     assert count(TagRule) == 0
+
+
+async def test_redelivery_refuses_a_misspelt_key_and_ids_below_one(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    """Without `event_ids` every event set aside is delivered again: a misspelt key must not mean that."""
+    misspelt = await client.post("/api/events/undelivered/redeliver", json={"ids": [7]}, headers=AUTH)
+    negative = await client.post("/api/events/undelivered/redeliver", json={"event_ids": [-1]}, headers=AUTH)
+
+    status, said = await answers(misspelt)
+    assert status == 400 and any("ids" in problem for problem in said), said
+    status, said = await answers(negative)
+    assert status == 400 and any("event_ids" in problem and "1" in problem for problem in said), said

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.params import JSONBody
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.intake.api_intake import take_events
 from engine.journey.event_delivery import UndeliveredEvent, redeliver, undelivered
@@ -17,7 +18,9 @@ from web.payloads import BatchResult, EventPayload, ItemResult, respond
 
 
 class Redeliver(BaseModel):
-    event_ids: list[int] | None = Field(
+    model_config = ConfigDict(extra="forbid")  # a misspelt key must not mean "every event set aside"
+
+    event_ids: list[Annotated[int, Field(ge=1)]] | None = Field(
         None, max_length=10_000, description="The events to deliver again; empty: every event set aside."
     )
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine import clock
 from engine.errors import Invalid
-from engine.limits import MAX_KEY, check_line
+from engine.limits import MAX_KEY, check_tag
 from engine.members.tag_rules import (
     RuleFailure,
     RuleReport,
@@ -46,7 +46,7 @@ class TagChange(BaseModel):
     @field_validator("tag")
     @classmethod
     def _one_line(cls, value: str) -> str:
-        return check_line(value)
+        return check_tag(value)
 
 
 class TagChanged(BaseModel):
