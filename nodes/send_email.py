@@ -23,7 +23,7 @@ from engine.journey.metadata import Words, zh
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.messages.message_log import rules_from, unsubscribe_url
 from engine.messages.sending import (
-    QUIET_HOURS_CHOICES,
+    QuietHours,
     call_provider,
     claim_message,
     prepare,
@@ -40,10 +40,7 @@ class SendEmail(BlockBase):
     template: Annotated[str, zh("邮件模板", "邮件模板的编号，例如 winback-email。")] = Field(
         min_length=1, max_length=64, title="Email template", description="The email template's key, e.g. winback-email."
     )
-    quiet_hours: Annotated[
-        Literal["defer", "skip"],
-        zh("免打扰时段内", "延后：免打扰时段结束后再发送；不发送：这条消息不再发出。", QUIET_HOURS_CHOICES),
-    ] = Field("defer", title="In quiet hours", description="defer: send when they end; skip: do not send")
+    quiet_hours: QuietHours = "defer"
 
     title: ClassVar[Words] = Words("Send email", "发送邮件")
     help: ClassVar[Words] = Words(

@@ -18,7 +18,7 @@ from engine.journey.base import BlockBase, Category, JourneyRunContext, ShopData
 from engine.journey.metadata import Words, zh
 from engine.journey.runtime import ActionInput, ActionResult
 from engine.messages.sending import (
-    QUIET_HOURS_CHOICES,
+    QuietHours,
     call_provider,
     claim_message,
     prepare,
@@ -34,10 +34,7 @@ class SendSms(BlockBase):
     template: Annotated[str, zh("短信模板", "短信模板的编号，例如 winback-sms。")] = Field(
         min_length=1, max_length=64, title="SMS template", description="The SMS template's key, e.g. winback-sms."
     )
-    quiet_hours: Annotated[
-        Literal["defer", "skip"],
-        zh("免打扰时段内", "延后：免打扰时段结束后再发送；不发送：这条消息不再发出。", QUIET_HOURS_CHOICES),
-    ] = Field("defer", title="In quiet hours", description="defer: send when they end; skip: do not send")
+    quiet_hours: QuietHours = "defer"
 
     title: ClassVar[Words] = Words("Send SMS", "发送短信")
     help: ClassVar[Words] = Words(

@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -16,7 +17,7 @@ from engine import clock
 from engine.db import session_scope
 from engine.errors import PermanentFailure, TransientFailure
 from engine.journey.base import BlockBase, JourneyRunContext
-from engine.journey.metadata import Words
+from engine.journey.metadata import Words, zh
 from engine.journey.run_records import perform_once, record_steps
 from engine.journey.runtime import PROVIDER_ATTEMPTS, ActionInput, ActionResult
 from engine.messages.message_log import QuietPolicy, claim, mark_failed, mark_sent, record_intent, rules_from
@@ -24,11 +25,19 @@ from engine.messages.templates import Channel, find_template
 from engine.models import Message
 from engine.settings import get_settings
 
-# The editor's labels of a message block's `quiet_hours` (message_log.QuietPolicy).
-QUIET_HOURS_CHOICES = {
-    "defer": Words("Send when quiet hours end", "延后到免打扰时段结束再发送"),
-    "skip": Words("Do not send", "不发送"),
-}
+# A message block's `quiet_hours` field (message_log.QuietPolicy) with its editor words, shared by every channel.
+QuietHours = Annotated[
+    QuietPolicy,
+    zh(
+        "免打扰时段内",
+        "延后：免打扰时段结束后再发送；不发送：这条消息不再发出。",
+        {
+            "defer": Words("Send when quiet hours end", "延后到免打扰时段结束再发送"),
+            "skip": Words("Do not send", "不发送"),
+        },
+    ),
+    Field(title="In quiet hours", description="defer: send when they end; skip: do not send"),
+]
 
 T = TypeVar("T")
 
